@@ -1,0 +1,31 @@
+# Every third-party library Poste links, found once (see shared/TOOLCHAIN.md for how each is found).
+find_package(Threads REQUIRED)
+find_package(Boost 1.74 REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(tomlplusplus REQUIRED)
+find_package(OpenSSL REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(PostgreSQL REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+
+# SOCI ships neither a CMake config nor a pkg-config file on Debian 12.
+find_path(SOCI_INCLUDE_DIR soci/soci.h REQUIRED)
+find_library(SOCI_CORE_LIB soci_core REQUIRED)
+find_library(SOCI_SQLITE_LIB soci_sqlite3 REQUIRED)
+find_library(SOCI_POSTGRES_LIB soci_postgresql REQUIRED)
+add_library(poste_soci INTERFACE)
+target_include_directories(poste_soci SYSTEM INTERFACE ${SOCI_INCLUDE_DIR} ${SOCI_INCLUDE_DIR}/soci)
+target_link_libraries(poste_soci INTERFACE ${SOCI_SQLITE_LIB} ${SOCI_POSTGRES_LIB} ${SOCI_CORE_LIB}
+                      SQLite::SQLite3 PostgreSQL::PostgreSQL ${CMAKE_DL_LIBS})
+
+if(POSTE_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(POSTE_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,53 @@
+#include "lib/async/blocking_pool.hpp"
+
+#include <utility>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <stdexcept>
+
+namespace poste {
+
+namespace {
+std::atomic<BlockingPool*> g_current{nullptr};
+}
+
+struct BlockingPool::Impl {
+  explicit Impl(std::size_t n) : pool(n) {}
+  boost::asio::thread_pool pool;
+  bool joined = false;
+};
+
+BlockingPool::BlockingPool(std::size_t threads)
+    : impl_(std::make_unique<Impl>(threads == 0 ? 1 : threads)), threads_(threads == 0 ? 1 : threads) {}
+
+BlockingPool::~BlockingPool() {
+  Join();
+  BlockingPool* self = this;
+  g_current.compare_exchange_strong(self, nullptr);
+}
+
+void BlockingPool::Post(std::function<void()> work) {
+  queued_.fetch_add(1, std::memory_order_relaxed);
+  boost::asio::post(impl_->pool, [this, work = std::move(work)] {
+    queued_.fetch_sub(1, std::memory_order_relaxed);
+    running_.fetch_add(1, std::memory_order_relaxed);
+    work();
+    running_.fetch_sub(1, std::memory_order_relaxed);
+  });
+}
+
+void BlockingPool::Join() {
+  if (impl_->joined) return;
+  impl_->joined = true;
+  impl_->pool.join();
+}
+
+BlockingPool& BlockingPool::Current() {
+  BlockingPool* pool = g_current.load(std::memory_order_acquire);
+  if (!pool) throw std::logic_error("no BlockingPool installed");
+  return *pool;
+}
+
+void BlockingPool::Install(BlockingPool* pool) { g_current.store(pool, std::memory_order_release); }
+
+}  // namespace poste
