@@ -1,1 +1,4 @@
-int main() { return 0; }
+// poste: one binary for many websites and their email.
+#include "app/commands.hpp"
+
+int main(int argc, char** argv) { return poste::app::RunCli(argc, argv); }

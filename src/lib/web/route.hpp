@@ -29,10 +29,9 @@ using Handler = std::function<Task<Response>(RequestContext&)>;
 using Next = std::function<Task<Response>(RequestContext&)>;
 using Middleware = std::function<Task<Response>(RequestContext&, const Next&)>;
 
-inline constexpr std::size_t kDefaultBodyLimit = 1024 * 1024;
 
 struct RouteOptions {
-  std::size_t body_limit = kDefaultBodyLimit;  // bytes; the session answers 413 beyond it
+  std::size_t body_limit = 0;  // bytes; 0 means the server default (server.body_limit_bytes); 413 beyond
   bool documented = true;                      // false for routes kept out of the OpenAPI document
 };
 

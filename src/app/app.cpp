@@ -1,0 +1,130 @@
+#include "app/app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "db/database.hpp"
+#include "db/migrations.hpp"
+#include "http/http_metrics.hpp"
+#include "http/pipeline.hpp"
+#include "http/server.hpp"
+#include "jobs/job_queue.hpp"
+#include "jobs/worker_pool.hpp"
+#include "lib/async/blocking_pool.hpp"
+#include "lib/metrics/metrics.hpp"
+#include "modules/system/system_routes.hpp"
+
+namespace poste::app {
+
+namespace {
+
+std::size_t Cores() {
+  auto n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+std::string DatabaseUrl(const Config& config) {
+  if (!config.database.url.empty()) return config.database.url;
+  return (std::filesystem::path(config.data.dir) / "poste.db").string();
+}
+
+}  // namespace
+
+// Declaration order is construction order: each part only uses parts declared above it.
+struct App::Parts {
+  explicit Parts(const Config& c) : config(c), blocking(c.server.blocking_threads) {
+    BlockingPool::Install(&blocking);
+    std::filesystem::create_directories(config.data.dir);
+    database = db::Database::Open({DatabaseUrl(config), config.database.pool_size});
+    auto applied = db::Migrate(*database);
+    for (const auto& name : applied) spdlog::info("migration applied: {}", name);
+    queue = std::make_unique<jobs::JobQueue>(*database);
+    workers = std::make_unique<jobs::WorkerPool>(
+        *queue, jobs::WorkerOptions{config.jobs.workers, std::chrono::milliseconds(config.jobs.poll_interval_ms),
+                                    config.jobs.lease_ms});
+    RegisterMetrics();
+    http_metrics = std::make_unique<http::HttpMetrics>(registry);
+    system::RegisterRoutes(router, {*database, registry, [this] { RefreshJobCounts(); }});
+    pipeline = std::make_unique<http::Pipeline>(
+        router,
+        http::PipelineOptions{config.server.body_limit_bytes, config.server.cors_origins, config.server.gzip,
+                              config.server.access_log},
+        http_metrics.get());
+  }
+
+  ~Parts() {
+    registry.RemoveCallback("poste_blocking_pool_queue_depth");
+    registry.RemoveCallback("poste_db_pool_connections");
+    registry.RemoveCallback("poste_jobs");
+  }
+
+  void RegisterMetrics() {
+    registry.AddGauge("poste_build_info", "Build information; the value is always 1.", {"version"})
+        .With({POSTE_VERSION})
+        .Set(1);
+    registry.AddGaugeCallback("poste_blocking_pool_queue_depth", "Blocking tasks waiting for a thread.",
+                              [this] { return static_cast<double>(blocking.Queued()); });
+    registry.AddGaugeCallback("poste_db_pool_connections", "Database connections, by state.", {"state"}, [this] {
+      auto stats = database->Stats();
+      return metrics::LabelledValues{{{"in_use"}, static_cast<double>(stats.in_use)},
+                                     {{"idle"}, static_cast<double>(stats.size - stats.in_use)}};
+    });
+    registry.AddGaugeCallback("poste_jobs", "Jobs in the durable queue, by state.", {"state"}, [this] {
+      std::lock_guard lock(job_counts_mu);
+      return job_counts;
+    });
+  }
+
+  // Runs on the blocking pool before each scrape: the gauge callbacks themselves must not run SQL.
+  void RefreshJobCounts() {
+    metrics::LabelledValues values;
+    for (const auto& [state, count] : queue->CountByState()) values.push_back({{state}, static_cast<double>(count)});
+    std::lock_guard lock(job_counts_mu);
+    job_counts = std::move(values);
+  }
+
+  Config config;
+  BlockingPool blocking;
+  metrics::Registry registry;
+  std::unique_ptr<db::Database> database;
+  std::unique_ptr<jobs::JobQueue> queue;
+  std::unique_ptr<jobs::WorkerPool> workers;
+  std::unique_ptr<http::HttpMetrics> http_metrics;
+  web::Router router;
+  std::unique_ptr<http::Pipeline> pipeline;
+  std::mutex job_counts_mu;
+  metrics::LabelledValues job_counts;
+};
+
+App::App(const Config& config) : parts_(std::make_unique<Parts>(config)) {}
+App::~App() = default;
+
+db::Database& App::database() { return *parts_->database; }
+http::Pipeline& App::pipeline() { return *parts_->pipeline; }
+
+int App::Serve() {
+  auto& p = *parts_;
+  const auto& s = p.config.server;
+  http::ServerOptions options;
+  options.host = s.host;
+  options.port = s.port;
+  options.io_threads = s.io_threads == 0 ? Cores() : s.io_threads;
+  options.header_limit = s.header_limit_bytes;
+  options.header_timeout = std::chrono::milliseconds(s.header_timeout_ms);
+  options.body_timeout = std::chrono::milliseconds(s.body_timeout_ms);
+  options.keepalive_timeout = std::chrono::milliseconds(s.keepalive_timeout_ms);
+  options.drain_timeout = std::chrono::milliseconds(s.drain_timeout_ms);
+  http::Server server(options, *p.pipeline);
+  server.Listen();
+  p.workers->Start();
+  spdlog::info("Poste is serving on http://{}:{} (data: {})", s.host, server.Port(), p.config.data.dir);
+  bool clean = server.Run();
+  spdlog::info("stopped accepting; stopping job workers");
+  p.workers->Stop();
+  spdlog::info("shut down {}", clean ? "cleanly" : "after the drain deadline");
+  return 0;
+}
+
+}  // namespace poste::app

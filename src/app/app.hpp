@@ -1,0 +1,36 @@
+#pragma once
+// The composition root: builds every part from the configuration, in dependency order, and owns them.
+#include <memory>
+
+#include "app/config.hpp"
+
+namespace poste::db {
+class Database;
+}
+namespace poste::http {
+class Pipeline;
+}
+
+namespace poste::app {
+
+class App {
+ public:
+  // Opens (and creates) the data directory and the database, applies migrations, builds the router.
+  // Throws with a message fit for the console on any failure.
+  explicit App(const Config& config);
+  ~App();
+  App(const App&) = delete;
+  App& operator=(const App&) = delete;
+
+  // Listens, starts the job workers, serves until SIGINT/SIGTERM; returns the process exit code.
+  int Serve();
+
+  db::Database& database();
+  http::Pipeline& pipeline();
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace poste::app

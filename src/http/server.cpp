@@ -1,0 +1,369 @@
+#include "http/server.hpp"
+
+#include <utility>  // before Asio: Boost 1.74 + g++ 12 coroutines need std::exchange
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <ctime>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "http/pipeline.hpp"
+
+namespace poste::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+// One "Date" header value per second per thread.
+const std::string& HttpDate() {
+  thread_local std::time_t cached_second = 0;
+  thread_local std::string cached;
+  std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    char buf[64];
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(buf, sizeof(buf), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached.assign(buf);
+    cached_second = now;
+  }
+  return cached;
+}
+
+// A connection's socket and the deadline that guards its current operation. Everything here is
+// touched only on the connection's strand.
+struct Connection : std::enable_shared_from_this<Connection> {
+  explicit Connection(asio::any_io_executor ex) : socket(ex), deadline(ex) {}
+
+  // Arms the deadline: when it fires, the pending operation is cancelled and timed_out is set.
+  void Arm(std::chrono::milliseconds timeout) {
+    ++generation;
+    timed_out = false;
+    deadline.expires_after(timeout);
+    deadline.async_wait([self = shared_from_this(), gen = generation](error_code ec) {
+      if (ec || gen != self->generation) return;
+      self->timed_out = true;
+      error_code ignored;
+      self->socket.cancel(ignored);
+    });
+  }
+  void Disarm() {
+    ++generation;
+    deadline.cancel();
+  }
+
+  tcp::socket socket;
+  asio::steady_timer deadline;
+  std::uint64_t generation = 0;
+  bool timed_out = false;
+  bool idle = true;  // waiting for the first byte of a request: safe to close on drain
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(ServerOptions o, Pipeline& p)
+      : options(std::move(o)), pipeline(p), ioc(static_cast<int>(options.io_threads)), acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM), drain_timer(ioc) {}
+
+  asio::awaitable<void> Accept();
+  asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
+  asio::awaitable<bool> WriteResponse(Connection& conn, web::Response&& response, bool head, bool keep_alive,
+                                      unsigned version);
+  void BeginDrain();
+  void Forget(const std::shared_ptr<Connection>& conn);
+
+  ServerOptions options;
+  Pipeline& pipeline;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  asio::steady_timer drain_timer;
+  std::atomic<bool> draining{false};
+  std::atomic<bool> drained_cleanly{true};
+
+  mutable std::mutex mu;
+  std::unordered_set<std::shared_ptr<Connection>> connections;
+};
+
+Server::Server(ServerOptions options, Pipeline& pipeline)
+    : impl_(std::make_unique<Impl>(std::move(options), pipeline)) {}
+
+Server::~Server() = default;
+
+void Server::Listen() {
+  auto& o = impl_->options;
+  error_code ec;
+  auto address = asio::ip::make_address(o.host == "localhost" ? "127.0.0.1" : o.host, ec);
+  if (ec) throw std::runtime_error("server.listen: cannot use host \"" + o.host + "\": " + ec.message());
+  tcp::endpoint endpoint(address, o.port);
+  auto& a = impl_->acceptor;
+  a.open(endpoint.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(endpoint, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    throw std::runtime_error("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
+  }
+}
+
+std::uint16_t Server::Port() const { return impl_->acceptor.local_endpoint().port(); }
+
+std::size_t Server::OpenConnections() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->connections.size();
+}
+
+bool Server::Run() {
+  auto& impl = *impl_;
+  impl.signals.async_wait([&impl](error_code ec, int) {
+    if (!ec) impl.BeginDrain();
+  });
+  asio::co_spawn(impl.ioc, impl.Accept(), asio::detached);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < impl.options.io_threads; ++i) threads.emplace_back([&impl] { impl.ioc.run(); });
+  impl.ioc.run();
+  for (auto& t : threads) t.join();
+  return impl.drained_cleanly.load();
+}
+
+void Server::Shutdown() {
+  asio::post(impl_->ioc, [impl = impl_.get()] { impl->BeginDrain(); });
+}
+
+void Server::Impl::BeginDrain() {
+  if (draining.exchange(true)) return;
+  spdlog::info("draining: no new connections, finishing in-flight requests (up to {} ms)",
+               options.drain_timeout.count());
+  error_code ignored;
+  acceptor.close(ignored);
+  signals.cancel(ignored);
+  std::vector<std::shared_ptr<Connection>> open;
+  {
+    std::lock_guard lock(mu);
+    open.assign(connections.begin(), connections.end());
+  }
+  if (open.empty()) {
+    ioc.stop();
+    return;
+  }
+  for (auto& conn : open) {
+    asio::post(conn->socket.get_executor(), [conn] {
+      error_code ignored;
+      if (conn->idle) conn->socket.cancel(ignored);
+    });
+  }
+  drain_timer.expires_after(options.drain_timeout);
+  drain_timer.async_wait([this](error_code ec) {
+    if (ec) return;
+    spdlog::warn("drain deadline passed with {} connection(s) open; closing them", connections.size());
+    drained_cleanly = false;
+    ioc.stop();
+  });
+}
+
+void Server::Impl::Forget(const std::shared_ptr<Connection>& conn) {
+  bool last;
+  {
+    std::lock_guard lock(mu);
+    connections.erase(conn);
+    last = connections.empty();
+  }
+  if (last && draining) {
+    asio::post(ioc, [this] {
+      error_code ignored;
+      drain_timer.cancel();
+      ioc.stop();
+    });
+  }
+}
+
+asio::awaitable<void> Server::Impl::Accept() {
+  for (;;) {
+    auto conn = std::make_shared<Connection>(asio::make_strand(ioc));
+    error_code ec;
+    co_await acceptor.async_accept(conn->socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || draining) co_return;
+    if (ec) {
+      // Out of descriptors or a reset before accept: note it, breathe, go on.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;
+    }
+    conn->socket.set_option(tcp::no_delay(true), ec);
+    {
+      std::lock_guard lock(mu);
+      connections.insert(conn);
+    }
+    auto ex = conn->socket.get_executor();
+    asio::co_spawn(ex, Serve(conn), [this, conn](std::exception_ptr e) {
+      if (e) {
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          spdlog::error("connection ended by an exception: {}", ex.what());
+        }
+      }
+      error_code ignored;
+      conn->deadline.cancel();
+      conn->socket.close(ignored);
+      Forget(conn);
+    });
+  }
+}
+
+asio::awaitable<bool> Server::Impl::WriteResponse(Connection& conn, web::Response&& response, bool head,
+                                                  bool keep_alive, unsigned version) {
+  bhttp::response<bhttp::string_body> res;
+  res.version(version);
+  res.result(static_cast<unsigned>(response.status));
+  for (auto& [name, value] : response.headers.All()) res.insert(name, value);
+  res.set(bhttp::field::date, HttpDate());
+  res.keep_alive(keep_alive);
+  if (head) {
+    // HEAD answers with the headers a GET would have, Content-Length included, and no body.
+    res.content_length(response.body.size());
+  } else {
+    res.body() = std::move(response.body);
+    res.prepare_payload();
+  }
+  error_code ec;
+  conn.Arm(options.body_timeout);
+  co_await bhttp::async_write(conn.socket, res, asio::redirect_error(asio::use_awaitable, ec));
+  conn.Disarm();
+  co_return !ec;
+}
+
+asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
+  beast::flat_buffer buffer;
+  bool first = true;
+  for (;;) {
+    // Wait for the first byte of the next request, as long as an idle keep-alive connection may wait.
+    // A drain closes connections in this state at once.
+    error_code ec;
+    if (buffer.size() == 0) {
+      conn->idle = true;
+      if (draining) co_return;
+      conn->Arm(first ? options.header_timeout : options.keepalive_timeout);
+      std::size_t n = co_await conn->socket.async_read_some(buffer.prepare(4096),
+                                                             asio::redirect_error(asio::use_awaitable, ec));
+      conn->Disarm();
+      buffer.commit(n);
+      conn->idle = false;
+      if (ec) co_return;
+    }
+    conn->idle = false;
+    first = false;
+
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    conn->Arm(options.header_timeout);
+    co_await bhttp::async_read_header(conn->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    conn->Disarm();
+    if (ec) {
+      int status = 0;
+      std::string_view detail;
+      if (ec == bhttp::error::header_limit) {
+        status = 431, detail = "The request headers are too large.";
+      } else if (conn->timed_out) {
+        status = 408, detail = "The request headers took too long to arrive.";
+      } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
+                 ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+        status = 400, detail = "The request is not valid HTTP/1.1.";
+      }
+      if (status != 0) {
+        co_await WriteResponse(*conn, pipeline.EarlyError(status, detail, "/", ""), false, false, 11);
+      }
+      co_return;
+    }
+
+    auto& header = parser.get();
+    std::string_view target(header.target().data(), header.target().size());
+    std::string_view client_id;
+    if (auto it = header.find("X-Request-Id"); it != header.end()) client_id = {it->value().data(), it->value().size()};
+    std::size_t limit = pipeline.BodyLimit({header.method_string().data(), header.method_string().size()}, target);
+    if (auto length = parser.content_length(); length && *length > limit) {
+      auto r = pipeline.EarlyError(413, "The request body is larger than this resource accepts.", target, client_id);
+      co_await WriteResponse(*conn, std::move(r), false, false, header.version());
+      co_return;
+    }
+    parser.body_limit(limit);
+    if (!parser.is_done()) {
+      if (auto expect = header.find(bhttp::field::expect);
+          expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+        bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, header.version()};
+        conn->Arm(options.body_timeout);
+        co_await bhttp::async_write(conn->socket, cont, asio::redirect_error(asio::use_awaitable, ec));
+        conn->Disarm();
+        if (ec) co_return;
+      }
+      conn->Arm(options.body_timeout);
+      co_await bhttp::async_read(conn->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      conn->Disarm();
+      if (ec) {
+        int status = 0;
+        std::string_view detail;
+        if (ec == bhttp::error::body_limit) {
+          status = 413, detail = "The request body is larger than this resource accepts.";
+        } else if (conn->timed_out) {
+          status = 408, detail = "The request body took too long to arrive.";
+        } else if (ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
+                   ec != asio::error::eof && ec != asio::error::connection_reset) {
+          status = 400, detail = "The request body is not valid HTTP/1.1 framing.";
+        }
+        if (status != 0) {
+          co_await WriteResponse(*conn, pipeline.EarlyError(status, detail, target, client_id), false, false,
+                                 header.version());
+        }
+        co_return;
+      }
+    }
+
+    auto req = parser.release();
+    web::Request request;
+    request.method.assign(req.method_string().data(), req.method_string().size());
+    request.target.assign(req.target().data(), req.target().size());
+    web::SplitTarget(request.target, request.path, request.query);
+    for (const auto& field : req) {
+      request.headers.Add(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(req.body());
+    error_code ep_ec;
+    auto remote = conn->socket.remote_endpoint(ep_ec);
+    if (!ep_ec) request.remote_ip = remote.address().to_string();
+
+    web::Response response = co_await pipeline.Handle(request);
+    bool keep_alive = req.keep_alive() && !draining;
+    if (!co_await WriteResponse(*conn, std::move(response), request.method == "HEAD", keep_alive, req.version())) {
+      co_return;
+    }
+    if (!keep_alive) {
+      error_code ignored;
+      conn->socket.shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+  }
+}
+
+}  // namespace poste::http

@@ -1,0 +1,47 @@
+#include "modules/system/system_routes.hpp"
+
+#include "db/database.hpp"
+#include "db/migrations.hpp"
+#include "lib/async/blocking.hpp"
+#include "lib/embedded.hpp"
+#include "lib/error.hpp"
+#include "lib/metrics/metrics.hpp"
+
+namespace poste::system {
+
+namespace {
+
+std::string_view OpenApiJson() {
+  for (const auto& file : embedded::OpenApi()) {
+    if (file.path == "openapi.json") return file.bytes;
+  }
+  return "{}";
+}
+
+}  // namespace
+
+void RegisterRoutes(web::Router& router, SystemDeps deps) {
+  auto root = router.Root();
+
+  root.Get("/healthz", [](web::RequestContext&) -> web::Task<web::Response> {
+    co_return web::Response::Json(200, R"({"status":"ok"})");
+  });
+
+  root.Get("/readyz", [&db = deps.database](web::RequestContext&) -> web::Task<web::Response> {
+    bool ready = co_await blocking([&db] { return db.Ping() && db::State(db).pending.empty(); });
+    if (!ready) throw AppError::Unavailable("The database is unreachable or not fully migrated.");
+    co_return web::Response::Json(200, R"({"status":"ready"})");
+  });
+
+  root.Get("/metrics", [&registry = deps.metrics, refresh = deps.before_scrape](
+                           web::RequestContext&) -> web::Task<web::Response> {
+    if (refresh) co_await blocking(refresh);
+    co_return web::Response::Text(200, registry.Render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  root.Get("/api/v1/openapi.json", [](web::RequestContext&) -> web::Task<web::Response> {
+    co_return web::Response::Json(200, std::string(OpenApiJson()));
+  });
+}
+
+}  // namespace poste::system
