@@ -1,0 +1,85 @@
+#pragma once
+// Start-up configuration. Sources, in increasing priority: defaults < TOML file < POSTE_SECTION__KEY
+// environment variables < command-line flags. Every key is optional; poste.example.toml documents each one.
+// Anything invalid stops start-up with a ConfigError naming the key, the problem and where the value came from.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace poste::app {
+
+struct ServerConfig {
+  std::string listen = "127.0.0.1:8080";  // as given; host and port below are parsed from it
+  std::string host = "127.0.0.1";         // IPv6 without brackets
+  std::uint16_t port = 8080;              // 0: any free port
+  std::size_t io_threads = 0;             // 0: one per core
+  std::size_t blocking_threads = 16;
+  std::size_t header_limit_bytes = 16384;
+  std::size_t body_limit_bytes = 1048576;
+  std::int64_t header_timeout_ms = 10000;
+  std::int64_t body_timeout_ms = 30000;
+  std::int64_t keepalive_timeout_ms = 60000;
+  std::int64_t drain_timeout_ms = 10000;
+  std::vector<std::string> cors_origins;  // exact origins, e.g. "https://example.com"
+  bool gzip = true;
+  bool access_log = true;
+};
+
+struct DataConfig {
+  std::string dir = "./data";
+};
+
+struct DatabaseConfig {
+  std::string url;  // "": SQLite at <data.dir>/poste.db; "postgresql://..." or "postgres://...": PostgreSQL
+  std::size_t pool_size = 8;
+};
+
+struct JobsConfig {
+  std::size_t workers = 2;  // 0: this instance runs no jobs
+  std::int64_t poll_interval_ms = 500;
+  std::int64_t lease_ms = 60000;
+};
+
+struct LogConfig {
+  std::string level = "info";   // trace|debug|info|warn|error
+  std::string format = "json";  // json|text
+};
+
+struct Config {
+  std::string file;  // the TOML file that was read; empty when none
+  ServerConfig server;
+  DataConfig data;
+  DatabaseConfig database;
+  JobsConfig jobs;
+  LogConfig log;
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct LoadOptions {
+  // The file given with --config; it must exist. Empty: ./poste.toml (default_config_path) if present.
+  std::string config_path;
+  std::string default_config_path = "poste.toml";
+  // Environment variables; nullopt reads the process environment.
+  std::optional<std::map<std::string, std::string>> environment;
+  // Command-line flags by key, e.g. {"server.listen", "0.0.0.0:80"}, {"data.dir", "/srv/poste"}.
+  std::map<std::string, std::string> cli_overrides;
+};
+
+// Throws ConfigError.
+Config LoadConfig(const LoadOptions& options);
+
+// One line of key=value pairs for the start-up log; the database password is redacted.
+std::string DescribeConfig(const Config& config);
+
+// Every key LoadConfig accepts ("server.listen", ...), in documentation order.
+std::vector<std::string> ConfigKeys();
+
+}  // namespace poste::app
