@@ -28,7 +28,7 @@ void RegisterRoutes(web::Router& router, SystemDeps deps) {
   });
 
   root.Get("/readyz", [&db = deps.database](web::RequestContext&) -> web::Task<web::Response> {
-    bool ready = co_await blocking([&db] { return db.Ping() && db::State(db).pending.empty(); });
+    bool ready = co_await blocking([&db] { return db.Ping() && db::State(db).pending == 0; });
     if (!ready) throw AppError::Unavailable("The database is unreachable or not fully migrated.");
     co_return web::Response::Json(200, R"({"status":"ready"})");
   });
