@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <type_traits>
 
@@ -30,7 +31,7 @@ auto blocking(F fn) -> boost::asio::awaitable<std::invoke_result_t<F>> {
   using C = detail::Carried<R>;
   auto initiate = [fn = std::move(fn)](auto handler) mutable {
     auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
-    BlockingPool::Current().Post([fn = std::move(fn), handler = std::move(handler), work = std::move(work)]() mutable {
+    auto task = [fn = std::move(fn), handler = std::move(handler), work = std::move(work)]() mutable {
       std::exception_ptr error;
       std::optional<C> result;
       try {
@@ -47,7 +48,10 @@ auto blocking(F fn) -> boost::asio::awaitable<std::invoke_result_t<F>> {
       boost::asio::post(ex, [handler = std::move(handler), error, result = std::move(result)]() mutable {
         handler(error, std::move(result));
       });
-    });
+    };
+    // The coroutine's handler is move-only and std::function wants a copyable target: share it instead.
+    auto shared = std::make_shared<decltype(task)>(std::move(task));
+    BlockingPool::Current().Post([shared] { (*shared)(); });
   };
   std::optional<C> result =
       co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(std::exception_ptr, std::optional<C>)>(

@@ -48,6 +48,6 @@ BlockingPool& BlockingPool::Current() {
   return *pool;
 }
 
-void BlockingPool::Install(BlockingPool* pool) { g_current.store(pool, std::memory_order_release); }
+BlockingPool* BlockingPool::Install(BlockingPool* pool) { return g_current.exchange(pool, std::memory_order_acq_rel); }
 
 }  // namespace poste

@@ -24,7 +24,8 @@ class BlockingPool {
 
   // The process's pool, installed by whoever owns it (the app, or a test's main).
   static BlockingPool& Current();
-  static void Install(BlockingPool* pool);
+  // Returns the pool installed before, so a nested owner can restore it.
+  static BlockingPool* Install(BlockingPool* pool);
 
  private:
   struct Impl;
