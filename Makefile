@@ -16,8 +16,9 @@ build: deps
 	@cmake --build --preset dev -j $(JOBS)
 
 # Builds a release binary and serves on 127.0.0.1:8080 with SQLite in ./data.
+# Logs are JSON lines by default (for collectors); a person at a terminal reads text more easily.
 run: release
-	@./build/release/src/app/poste serve $(ARGS)
+	@POSTE_LOG__FORMAT=$${POSTE_LOG__FORMAT:-text} ./build/release/src/app/poste serve $(ARGS)
 
 # Builds the dev preset (ASan + UBSan), starts the test services, runs every tier, stops the services.
 test: build
