@@ -35,15 +35,16 @@ std::string DatabaseUrl(const Config& config) {
 // Declaration order is construction order: each part only uses parts declared above it.
 struct App::Parts {
   explicit Parts(const Config& c) : config(c), blocking(c.server.blocking_threads) {
-    BlockingPool::Install(&blocking);
+    previous_pool = BlockingPool::Install(&blocking);
     std::filesystem::create_directories(config.data.dir);
     database = db::Database::Open({DatabaseUrl(config), config.database.pool_size});
     auto applied = db::Migrate(*database);
     for (const auto& name : applied) spdlog::info("migration applied: {}", name);
     queue = std::make_unique<jobs::JobQueue>(*database);
-    workers = std::make_unique<jobs::WorkerPool>(
-        *queue, jobs::WorkerOptions{config.jobs.workers, std::chrono::milliseconds(config.jobs.poll_interval_ms),
-                                    config.jobs.lease_ms});
+    jobs::WorkerPoolOptions worker_options;
+    worker_options.lease_ms = config.jobs.lease_ms;
+    worker_options.poll_interval = std::chrono::milliseconds(config.jobs.poll_interval_ms);
+    workers = std::make_unique<jobs::WorkerPool>(*queue, worker_options);
     RegisterMetrics();
     http_metrics = std::make_unique<http::HttpMetrics>(registry);
     system::RegisterRoutes(router, {*database, registry, [this] { RefreshJobCounts(); }});
@@ -58,6 +59,7 @@ struct App::Parts {
     registry.RemoveCallback("poste_blocking_pool_queue_depth");
     registry.RemoveCallback("poste_db_pool_connections");
     registry.RemoveCallback("poste_jobs");
+    BlockingPool::Install(previous_pool);
   }
 
   void RegisterMetrics() {
@@ -86,6 +88,7 @@ struct App::Parts {
   }
 
   Config config;
+  BlockingPool* previous_pool = nullptr;  // restored on destruction (tests build several apps)
   BlockingPool blocking;
   metrics::Registry registry;
   std::unique_ptr<db::Database> database;
@@ -103,6 +106,7 @@ App::~App() = default;
 
 db::Database& App::database() { return *parts_->database; }
 http::Pipeline& App::pipeline() { return *parts_->pipeline; }
+const web::Router& App::router() const { return parts_->router; }
 
 int App::Serve() {
   auto& p = *parts_;
@@ -118,11 +122,14 @@ int App::Serve() {
   options.drain_timeout = std::chrono::milliseconds(s.drain_timeout_ms);
   http::Server server(options, *p.pipeline);
   server.Listen();
-  p.workers->Start();
+  // Modules register their job kinds while the app is built; with none (or jobs.workers = 0) there is
+  // nothing for this instance to run.
+  bool run_jobs = p.config.jobs.workers > 0 && p.workers->HasHandlers();
+  if (run_jobs) p.workers->Start(p.config.jobs.workers);
   spdlog::info("Poste is serving on http://{}:{} (data: {})", s.host, server.Port(), p.config.data.dir);
   bool clean = server.Run();
   spdlog::info("stopped accepting; stopping job workers");
-  p.workers->Stop();
+  if (run_jobs) p.workers->Stop();
   spdlog::info("shut down {}", clean ? "cleanly" : "after the drain deadline");
   return 0;
 }

@@ -10,6 +10,9 @@ class Database;
 namespace poste::http {
 class Pipeline;
 }
+namespace poste::web {
+class Router;
+}
 
 namespace poste::app {
 
@@ -27,6 +30,7 @@ class App {
 
   db::Database& database();
   http::Pipeline& pipeline();
+  const web::Router& router() const;
 
  private:
   struct Parts;

@@ -68,7 +68,9 @@ int Migrate(const CommonFlags& flags) {
 
 int RunCli(int argc, char** argv) {
   CLI::App cli{"Poste: many websites and their email, from one self-hosted server.", "poste"};
-  cli.require_subcommand(1);
+  // At most one command; with none, the help is printed (an unknown word is reported by name, which
+  // require_subcommand(1) would hide behind "A subcommand is required").
+  cli.require_subcommand(0, 1);
   CommonFlags flags;
 
   auto add_common = [&flags](CLI::App* cmd) {
@@ -89,6 +91,11 @@ int RunCli(int argc, char** argv) {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return cli.exit(e);
+  }
+
+  if (cli.get_subcommands().empty()) {
+    std::cerr << cli.help();
+    return 1;
   }
 
   try {

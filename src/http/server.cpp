@@ -278,6 +278,8 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
 
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+    // The body limit depends on the route, known only once the request line is read; it is set below.
+    parser.body_limit(boost::none);
     conn->Arm(options.header_timeout);
     co_await bhttp::async_read_header(conn->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     conn->Disarm();
@@ -286,6 +288,9 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
       std::string_view detail;
       if (ec == bhttp::error::header_limit) {
         status = 431, detail = "The request headers are too large.";
+      } else if (ec == bhttp::error::body_limit) {
+        // The parser's default limit saw a Content-Length above what any route accepts.
+        status = 413, detail = "The request body is larger than this resource accepts.";
       } else if (conn->timed_out) {
         status = 408, detail = "The request headers took too long to arrive.";
       } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&

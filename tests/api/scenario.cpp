@@ -55,7 +55,9 @@ void ApiTest::Run(const std::vector<Scenario>& scenarios) {
     for (const auto& [name, value] : s.header_equals) {
       auto got = r.headers.Get(name);
       EXPECT_TRUE(got.has_value()) << "missing header " << name;
-      if (got) EXPECT_EQ(*got, value) << name;
+      if (got) {
+        EXPECT_EQ(*got, value) << name;
+      }
     }
   }
 }

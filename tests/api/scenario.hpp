@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/app.hpp"
+#include "lib/web/message.hpp"
 #include "support/db_fixture.hpp"
 
 namespace poste::testing {

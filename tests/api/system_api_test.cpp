@@ -15,20 +15,20 @@ class SystemApi : public ApiTest {};
 TEST_P(SystemApi, Scenarios) {
   Run({
       {"alive", "GET", "/healthz", {}, "", 200, {R"("status":"ok")"}, {{"Content-Type", "application/json"}}},
-      {"ready", "GET", "/readyz", {}, "", 200, {R"("status":"ready")"}},
+      {"ready", "GET", "/readyz", {}, "", 200, {R"("status":"ready")"}, {}},
       {"metrics", "GET", "/metrics", {}, "", 200,
        {"# TYPE poste_http_requests_total counter", "poste_build_info{version=", "poste_jobs",
         "poste_blocking_pool_queue_depth", "poste_db_pool_connections"},
        {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}}},
-      {"openapi", "GET", "/api/v1/openapi.json", {}, "", 200, {R"("openapi":"3.1)"}},
+      {"openapi", "GET", "/api/v1/openapi.json", {}, "", 200, {R"("openapi":"3.1)"}, {}},
       {"unknown route", "GET", "/api/v1/nothing-here", {}, "", 404, {R"("status":404)", "urn:poste:problem:not-found"},
        {{"Content-Type", "application/problem+json"}}},
       {"wrong method", "POST", "/healthz", {}, "", 405, {R"("status":405)"}, {{"Allow", "GET, HEAD, OPTIONS"}}},
-      {"head", "HEAD", "/healthz", {}, "", 200, {}},
+      {"head", "HEAD", "/healthz", {}, "", 200, {}, {}},
       {"options", "OPTIONS", "/readyz", {}, "", 204, {}, {{"Allow", "GET, HEAD, OPTIONS"}}},
       {"client request id", "GET", "/healthz", {{"X-Request-Id", "trace-42"}}, "", 200, {},
        {{"X-Request-Id", "trace-42"}}},
-      {"hostile path", "GET", "/api/v1/%3Cscript%3E'%22;DROP TABLE jobs", {}, "", 404, {"not-found"}},
+      {"hostile path", "GET", "/api/v1/%3Cscript%3E'%22;DROP TABLE jobs", {}, "", 404, {"not-found"}, {}},
   });
   // The table above ran SQL through /readyz and /metrics; the jobs table must still be there.
   EXPECT_EQ(Call("GET", "/readyz").status, 200);

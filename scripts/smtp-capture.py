@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+"""SMTP capture server for Poste's tests: accepts every message and saves it to a folder.
+
+Each accepted message becomes two files in --dir, written atomically (temp file, then rename):
+  NNNNNNNN-<uuid>.json  the envelope: mail_from, rcpt_tos, auth_user, peer, received_at
+  NNNNNNNN-<uuid>.eml   the message bytes exactly as received (after SMTP dot-unstuffing)
+The .json is renamed into place before the .eml, so once a .eml is visible its envelope is too.
+NNNNNNNN counts up from 1 within one run, so sorting by name gives arrival order.
+
+AUTH PLAIN and LOGIN are offered without TLS and accept any credentials (the login is recorded
+as auth_user); clients that do not authenticate are accepted too.
+
+Recipients whose local part starts with "reject-" get a permanent 550, and "tempfail-" a 451,
+so tests can drive bounce and retry paths.
+
+Must be run by Debian's /usr/bin/python3 (python3-aiosmtpd); a pyenv python on PATH lacks it.
+"""
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+class CaptureHandler:
+    def __init__(self, directory):
+        self.directory = directory
+        self.counter = itertools.count(1)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@", 1)[0].lower()
+        if local.startswith("reject-"):
+            return "550 5.1.1 Recipient rejected by the capture server"
+        if local.startswith("tempfail-"):
+            return "451 4.3.0 Temporary failure requested by the capture server"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        stem = "%08d-%s" % (next(self.counter), uuid.uuid4().hex)
+        auth_user = None
+        if isinstance(session.auth_data, LoginPassword):
+            auth_user = session.auth_data.login.decode("utf-8", "replace")
+        meta = {
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": list(envelope.rcpt_tos),
+            "mail_options": list(envelope.mail_options),
+            "auth_user": auth_user,
+            "peer": list(session.peer) if session.peer else None,
+            "helo": session.host_name,
+            "received_at": time.time(),
+            "size": len(envelope.original_content or b""),
+        }
+        self._write(stem + ".json", json.dumps(meta, indent=1).encode("utf-8"))
+        self._write(stem + ".eml", envelope.original_content or b"")
+        return "250 Message accepted for delivery"
+
+    def _write(self, name, data):
+        tmp = os.path.join(self.directory, "." + name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.rename(tmp, os.path.join(self.directory, name))
+
+
+def accept_any(server, session, envelope, mechanism, auth_data):
+    return AuthResult(success=True, auth_data=auth_data)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--dir", required=True, help="folder the messages are saved to")
+    args = parser.parse_args()
+
+    os.makedirs(args.dir, exist_ok=True)
+    handler = CaptureHandler(args.dir)
+
+    def factory():
+        return SMTP(
+            handler,
+            hostname="capture.poste.test",
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            data_size_limit=64 * 1024 * 1024,
+            auth_require_tls=False,
+            authenticator=accept_any,
+        )
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    server = loop.run_until_complete(loop.create_server(factory, host=args.host, port=args.port))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, loop.stop)
+    print("smtp-capture listening on %s:%d, saving to %s" % (args.host, args.port, args.dir), flush=True)
+    try:
+        loop.run_forever()
+    finally:
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+        loop.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
