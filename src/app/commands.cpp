@@ -1,7 +1,7 @@
 #include "app/commands.hpp"
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -39,9 +39,9 @@ int Serve(const CommonFlags& flags) {
   SetupLogging(config.log.level, config.log.format, config.server.access_log);
   spdlog::info("starting Poste {} ({})", POSTE_VERSION, DescribeConfig(config));
   App app(config);
-  spdlog::info("ready in {} ms",
-               std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
-                   .count());
+  spdlog::info(
+      "ready in {} ms",
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count());
   int code = app.Serve();
   spdlog::shutdown();
   return code;
@@ -80,7 +80,8 @@ int RunCli(int argc, char** argv) {
 
   auto* serve = cli.add_subcommand("serve", "Run the server (creates and migrates the database on first run)");
   add_common(serve);
-  serve->add_option("--listen", flags.listen, "HOST:PORT to listen on (env POSTE_SERVER__LISTEN; default 127.0.0.1:8080)");
+  serve->add_option("--listen", flags.listen,
+                    "HOST:PORT to listen on (env POSTE_SERVER__LISTEN; default 127.0.0.1:8080)");
 
   auto* migrate = cli.add_subcommand("migrate", "Apply pending database migrations, then exit");
   add_common(migrate);

@@ -107,7 +107,8 @@ web::Task<web::Response> Pipeline::Dispatch(web::RequestContext& ctx) {
       r.headers.Set("Allow", JoinMethods(match.allowed));
       co_return r;
     }
-    case web::Match::Kind::kFound: break;
+    case web::Match::Kind::kFound:
+      break;
   }
 
   ctx.params = std::move(match.params);
@@ -149,8 +150,7 @@ void Pipeline::Finish(const web::Request& request, web::Response& response, std:
     h.Set("Access-Control-Allow-Origin", std::string(*origin));
     h.Add("Vary", "Origin");
   }
-  if (options_.gzip && response.body.size() >= kGzipMinBytes && !h.Has("Content-Encoding") &&
-      Compressible(type)) {
+  if (options_.gzip && response.body.size() >= kGzipMinBytes && !h.Has("Content-Encoding") && Compressible(type)) {
     h.Add("Vary", "Accept-Encoding");
     if (AcceptsGzip(request)) {
       response.body = GzipCompress(response.body);

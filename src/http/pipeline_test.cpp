@@ -46,8 +46,8 @@ class PipelineTest : public ::testing::Test {
     root.Get("/api/v1/items/{id}", [](RequestContext& ctx) -> Task<Response> {
       co_return Response::Json(200, nlohmann::json{{"id", ctx.Param("id")}, {"route", ctx.route}}.dump());
     });
-    pipeline = std::make_unique<Pipeline>(
-        router, PipelineOptions{1024, {"https://allowed.example"}, true, false}, &http_metrics);
+    pipeline = std::make_unique<Pipeline>(router, PipelineOptions{1024, {"https://allowed.example"}, true, false},
+                                          &http_metrics);
   }
 
   Response Call(std::string method, std::string target, std::vector<std::pair<std::string, std::string>> headers = {},
@@ -119,15 +119,16 @@ TEST_F(PipelineTest, OptionsAndCorsPreflight) {
   EXPECT_FALSE(plain.headers.Has("Access-Control-Allow-Origin"));
 
   auto ok = Call("OPTIONS", "/api/v1/echo",
-                 {{"Origin", "https://allowed.example"}, {"Access-Control-Request-Method", "POST"},
+                 {{"Origin", "https://allowed.example"},
+                  {"Access-Control-Request-Method", "POST"},
                   {"Access-Control-Request-Headers", "content-type"}});
   EXPECT_EQ(ok.status, 204);
   EXPECT_EQ(ok.headers.Get("Access-Control-Allow-Origin").value(), "https://allowed.example");
   EXPECT_EQ(ok.headers.Get("Access-Control-Allow-Methods").value(), "OPTIONS, POST");
   EXPECT_EQ(ok.headers.Get("Access-Control-Allow-Headers").value(), "content-type");
 
-  auto denied = Call("OPTIONS", "/api/v1/echo",
-                     {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  auto denied =
+      Call("OPTIONS", "/api/v1/echo", {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_FALSE(denied.headers.Has("Access-Control-Allow-Origin"));
   EXPECT_FALSE(denied.headers.Has("Access-Control-Allow-Methods"));
 
@@ -191,8 +192,8 @@ TEST_F(PipelineTest, BodyLimitsPerRoute) {
   EXPECT_EQ(pipeline->BodyLimit("POST", "/unknown"), 1024u);
   web::RouteOptions big;
   big.body_limit = 5000;
-  router.Root().Post("/api/v1/upload", [](RequestContext&) -> Task<Response> { co_return Response::Empty(204); },
-                     big);
+  router.Root().Post(
+      "/api/v1/upload", [](RequestContext&) -> Task<Response> { co_return Response::Empty(204); }, big);
   EXPECT_EQ(pipeline->BodyLimit("POST", "/api/v1/upload"), 5000u);
 }
 

@@ -8,14 +8,22 @@ namespace {
 
 std::string_view SlugForStatus(int status) {
   switch (status) {
-    case 400: return ErrorSlug(ErrorCode::kBadRequest);
-    case 404: return ErrorSlug(ErrorCode::kNotFound);
-    case 405: return ErrorSlug(ErrorCode::kMethodNotAllowed);
-    case 408: return ErrorSlug(ErrorCode::kTimeout);
-    case 413: return ErrorSlug(ErrorCode::kPayloadTooLarge);
-    case 431: return ErrorSlug(ErrorCode::kHeadersTooLarge);
-    case 503: return ErrorSlug(ErrorCode::kUnavailable);
-    default: return ErrorSlug(ErrorCode::kInternal);
+    case 400:
+      return ErrorSlug(ErrorCode::kBadRequest);
+    case 404:
+      return ErrorSlug(ErrorCode::kNotFound);
+    case 405:
+      return ErrorSlug(ErrorCode::kMethodNotAllowed);
+    case 408:
+      return ErrorSlug(ErrorCode::kTimeout);
+    case 413:
+      return ErrorSlug(ErrorCode::kPayloadTooLarge);
+    case 431:
+      return ErrorSlug(ErrorCode::kHeadersTooLarge);
+    case 503:
+      return ErrorSlug(ErrorCode::kUnavailable);
+    default:
+      return ErrorSlug(ErrorCode::kInternal);
   }
 }
 

@@ -1,6 +1,8 @@
 #include "http/server.hpp"
 
 #include <utility>  // before Asio: Boost 1.74 + g++ 12 coroutines need std::exchange
+
+#include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,7 +14,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <ctime>
@@ -83,8 +84,12 @@ struct Connection : std::enable_shared_from_this<Connection> {
 
 struct Server::Impl {
   Impl(ServerOptions o, Pipeline& p)
-      : options(std::move(o)), pipeline(p), ioc(static_cast<int>(options.io_threads)), acceptor(ioc),
-        signals(ioc, SIGINT, SIGTERM), drain_timer(ioc) {}
+      : options(std::move(o)),
+        pipeline(p),
+        ioc(static_cast<int>(options.io_threads)),
+        acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM),
+        drain_timer(ioc) {}
 
   asio::awaitable<void> Accept();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
@@ -266,8 +271,8 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
       conn->idle = true;
       if (draining) co_return;
       conn->Arm(first ? options.header_timeout : options.keepalive_timeout);
-      std::size_t n = co_await conn->socket.async_read_some(buffer.prepare(4096),
-                                                             asio::redirect_error(asio::use_awaitable, ec));
+      std::size_t n =
+          co_await conn->socket.async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
       conn->Disarm();
       buffer.commit(n);
       conn->idle = false;
@@ -293,8 +298,8 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
         status = 413, detail = "The request body is larger than this resource accepts.";
       } else if (conn->timed_out) {
         status = 408, detail = "The request headers took too long to arrive.";
-      } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof &&
-                 ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
+      } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
+                 ec != asio::error::operation_aborted) {
         status = 400, detail = "The request is not valid HTTP/1.1.";
       }
       if (status != 0) {
@@ -333,8 +338,8 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
           status = 413, detail = "The request body is larger than this resource accepts.";
         } else if (conn->timed_out) {
           status = 408, detail = "The request body took too long to arrive.";
-        } else if (ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
-                   ec != asio::error::eof && ec != asio::error::connection_reset) {
+        } else if (ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && ec != asio::error::eof &&
+                   ec != asio::error::connection_reset) {
           status = 400, detail = "The request body is not valid HTTP/1.1 framing.";
         }
         if (status != 0) {

@@ -15,7 +15,7 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;  // 0: any free port (see Server::Port)
   std::size_t io_threads = 1;
-  std::size_t header_limit = 16 * 1024;            // request line + headers; 431 beyond
+  std::size_t header_limit = 16 * 1024;             // request line + headers; 431 beyond
   std::chrono::milliseconds header_timeout{10000};  // from a request's first byte to its last header; 408
   std::chrono::milliseconds body_timeout{30000};    // to read a body, or to write a response
   std::chrono::milliseconds keepalive_timeout{60000};

@@ -10,8 +10,8 @@ namespace poste::testing {
 
 void ApiTest::SetUp() {
   DbTest::SetUp();
-  data_dir_ = (std::filesystem::temp_directory_path() / ("poste-api-" + std::to_string(::getpid()) + "-" +
-                                                         std::to_string(reinterpret_cast<uintptr_t>(this))))
+  data_dir_ = (std::filesystem::temp_directory_path() /
+               ("poste-api-" + std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(this))))
                   .string();
   std::filesystem::create_directories(data_dir_);
   app::Config config;
@@ -32,8 +32,7 @@ void ApiTest::TearDown() {
 }
 
 web::Response ApiTest::Call(const std::string& method, const std::string& target,
-                            const std::vector<std::pair<std::string, std::string>>& headers,
-                            const std::string& body) {
+                            const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
   web::Request request;
   request.method = method;
   request.target = target;

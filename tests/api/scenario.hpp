@@ -19,7 +19,7 @@ struct Scenario {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   int status = 200;
-  std::vector<std::string> body_contains;                         // substrings the body must hold
+  std::vector<std::string> body_contains;                          // substrings the body must hold
   std::vector<std::pair<std::string, std::string>> header_equals;  // exact header values
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 // Runs a coroutine to completion on a private io_context and returns its result (or rethrows).
 #include <utility>  // before Asio: Boost 1.74 + g++ 12 coroutines need std::exchange
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>

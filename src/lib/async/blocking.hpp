@@ -4,6 +4,7 @@
 // The function runs on the blocking pool; the coroutine resumes on its own executor (its strand),
 // with the function's result or its exception.
 #include <utility>  // before Asio: Boost 1.74 + g++ 12 coroutines need std::exchange
+
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -53,9 +54,9 @@ auto blocking(F fn) -> boost::asio::awaitable<std::invoke_result_t<F>> {
     auto shared = std::make_shared<decltype(task)>(std::move(task));
     BlockingPool::Current().Post([shared] { (*shared)(); });
   };
-  std::optional<C> result =
-      co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(std::exception_ptr, std::optional<C>)>(
-          std::move(initiate), boost::asio::use_awaitable);
+  std::optional<C> result = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&,
+                                                                 void(std::exception_ptr, std::optional<C>)>(
+      std::move(initiate), boost::asio::use_awaitable);
   if constexpr (!std::is_void_v<R>) co_return std::move(*result);
 }
 

@@ -1,6 +1,7 @@
 #include "lib/async/blocking_pool.hpp"
 
 #include <utility>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <stdexcept>

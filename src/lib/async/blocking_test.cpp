@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <utility>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>

@@ -22,8 +22,9 @@ nlohmann::json ParseJsonBody(const Request& request) {
     std::string reason = e.id == 316 ? "invalid_utf8" : "invalid_json";
     std::string where = "at byte " + std::to_string(e.byte);
     if (std::string_view(e.what()).find("UTF-8") != std::string_view::npos) reason = "invalid_utf8";
-    throw AppError::BadRequest(reason == "invalid_utf8" ? "The request body is not valid UTF-8." : "The request body is not valid JSON.",
-                               {{"body", reason, (reason == "invalid_utf8" ? "ill-formed UTF-8 " : "syntax error ") + where}});
+    throw AppError::BadRequest(
+        reason == "invalid_utf8" ? "The request body is not valid UTF-8." : "The request body is not valid JSON.",
+        {{"body", reason, (reason == "invalid_utf8" ? "ill-formed UTF-8 " : "syntax error ") + where}});
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // What a module declares: routes with their handler, middleware and limits.
 #include <utility>  // before Asio: Boost 1.74 + g++ 12 coroutines need std::exchange
+
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
 #include <functional>
@@ -29,10 +30,9 @@ using Handler = std::function<Task<Response>(RequestContext&)>;
 using Next = std::function<Task<Response>(RequestContext&)>;
 using Middleware = std::function<Task<Response>(RequestContext&, const Next&)>;
 
-
 struct RouteOptions {
   std::size_t body_limit = 0;  // bytes; 0 means the server default (server.body_limit_bytes); 413 beyond
-  bool documented = true;                      // false for routes kept out of the OpenAPI document
+  bool documented = true;      // false for routes kept out of the OpenAPI document
 };
 
 struct Route {

@@ -160,9 +160,7 @@ void RouteGroup::Add(const std::string& method, const std::string& path, Handler
 Handler Chain(std::vector<Middleware> middleware, Handler handler) {
   Handler next = std::move(handler);
   for (auto it = middleware.rbegin(); it != middleware.rend(); ++it) {
-    next = [mw = *it, inner = std::move(next)](RequestContext& ctx) -> Task<Response> {
-      return mw(ctx, inner);
-    };
+    next = [mw = *it, inner = std::move(next)](RequestContext& ctx) -> Task<Response> { return mw(ctx, inner); };
   }
   return next;
 }

@@ -33,11 +33,11 @@ void RegisterRoutes(web::Router& router, SystemDeps deps) {
     co_return web::Response::Json(200, R"({"status":"ready"})");
   });
 
-  root.Get("/metrics", [&registry = deps.metrics, refresh = deps.before_scrape](
-                           web::RequestContext&) -> web::Task<web::Response> {
-    if (refresh) co_await blocking(refresh);
-    co_return web::Response::Text(200, registry.Render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
+  root.Get("/metrics",
+           [&registry = deps.metrics, refresh = deps.before_scrape](web::RequestContext&) -> web::Task<web::Response> {
+             if (refresh) co_await blocking(refresh);
+             co_return web::Response::Text(200, registry.Render(), "text/plain; version=0.0.4; charset=utf-8");
+           });
 
   root.Get("/api/v1/openapi.json", [](web::RequestContext&) -> web::Task<web::Response> {
     co_return web::Response::Json(200, std::string(OpenApiJson()));
