@@ -25,11 +25,6 @@ std::size_t Cores() {
   return n == 0 ? 1 : n;
 }
 
-std::string DatabaseUrl(const Config& config) {
-  if (!config.database.url.empty()) return config.database.url;
-  return (std::filesystem::path(config.data.dir) / "poste.db").string();
-}
-
 }  // namespace
 
 // Declaration order is construction order: each part only uses parts declared above it.
@@ -37,9 +32,8 @@ struct App::Parts {
   explicit Parts(const Config& c) : config(c), blocking(c.server.blocking_threads) {
     previous_pool = BlockingPool::Install(&blocking);
     std::filesystem::create_directories(config.data.dir);
-    database = db::Database::Open({DatabaseUrl(config), config.database.pool_size});
-    auto applied = db::Migrate(*database);
-    for (const auto& name : applied) spdlog::info("migration applied: {}", name);
+    database = db::Database::Open({ResolvedDatabaseUrl(config), config.database.pool_size});
+    db::Migrate(*database);  // logs each migration it applies
     queue = std::make_unique<jobs::JobQueue>(*database);
     jobs::WorkerPoolOptions worker_options;
     worker_options.lease_ms = config.jobs.lease_ms;

@@ -52,9 +52,7 @@ int Migrate(const CommonFlags& flags) {
   BlockingPool pool(1);
   BlockingPool::Install(&pool);
   std::filesystem::create_directories(config.data.dir);
-  std::string url = config.database.url.empty() ? (std::filesystem::path(config.data.dir) / "poste.db").string()
-                                                : config.database.url;
-  auto database = db::Database::Open({url, 1});
+  auto database = db::Database::Open({ResolvedDatabaseUrl(config), 1});
   auto applied = db::Migrate(*database);
   if (applied.empty()) {
     std::cout << "The database is up to date.\n";

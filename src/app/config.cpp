@@ -220,4 +220,9 @@ std::vector<std::string> ConfigKeys() {
   return keys;
 }
 
+std::string ResolvedDatabaseUrl(const Config& config) {
+  if (!config.database.url.empty()) return config.database.url;
+  return (std::filesystem::path(config.data.dir) / "poste.db").string();
+}
+
 }  // namespace poste::app

@@ -76,6 +76,9 @@ struct LoadOptions {
 // Throws ConfigError.
 Config LoadConfig(const LoadOptions& options);
 
+// database.url, or the SQLite file <data.dir>/poste.db when it is empty.
+std::string ResolvedDatabaseUrl(const Config& config);
+
 // One line of key=value pairs for the start-up log; the database password is redacted.
 std::string DescribeConfig(const Config& config);
 
