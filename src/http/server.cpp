@@ -80,6 +80,27 @@ struct Connection : std::enable_shared_from_this<Connection> {
   bool idle = true;  // waiting for the first byte of a request: safe to close on drain
 };
 
+// What a client whose request could not be read is owed: a status and why, or nothing (status 0) when
+// it went away or the drain cancelled the read, and the connection just closes.
+struct ReadFailure {
+  int status = 0;
+  std::string_view detail;
+};
+
+ReadFailure ClassifyReadError(error_code ec, bool timed_out, bool in_body) {
+  if (ec == bhttp::error::header_limit) return {431, "The request headers are too large."};
+  if (ec == bhttp::error::body_limit) return {413, "The request body is larger than this resource accepts."};
+  if (timed_out) {
+    return {408,
+            in_body ? "The request body took too long to arrive." : "The request headers took too long to arrive."};
+  }
+  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
+    return {};
+  }
+  return {400, in_body ? "The request body is not valid HTTP/1.1 framing." : "The request is not valid HTTP/1.1."};
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -289,21 +310,8 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
     co_await bhttp::async_read_header(conn->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     conn->Disarm();
     if (ec) {
-      int status = 0;
-      std::string_view detail;
-      if (ec == bhttp::error::header_limit) {
-        status = 431, detail = "The request headers are too large.";
-      } else if (ec == bhttp::error::body_limit) {
-        // The parser's default limit saw a Content-Length above what any route accepts.
-        status = 413, detail = "The request body is larger than this resource accepts.";
-      } else if (conn->timed_out) {
-        status = 408, detail = "The request headers took too long to arrive.";
-      } else if (ec != bhttp::error::end_of_stream && ec != asio::error::eof && ec != asio::error::connection_reset &&
-                 ec != asio::error::operation_aborted) {
-        status = 400, detail = "The request is not valid HTTP/1.1.";
-      }
-      if (status != 0) {
-        co_await WriteResponse(*conn, pipeline.EarlyError(status, detail, "/", ""), false, false, 11);
+      if (auto failure = ClassifyReadError(ec, conn->timed_out, false); failure.status != 0) {
+        co_await WriteResponse(*conn, pipeline.EarlyError(failure.status, failure.detail, "/", ""), false, false, 11);
       }
       co_return;
     }
@@ -332,19 +340,9 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
       co_await bhttp::async_read(conn->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
       conn->Disarm();
       if (ec) {
-        int status = 0;
-        std::string_view detail;
-        if (ec == bhttp::error::body_limit) {
-          status = 413, detail = "The request body is larger than this resource accepts.";
-        } else if (conn->timed_out) {
-          status = 408, detail = "The request body took too long to arrive.";
-        } else if (ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && ec != asio::error::eof &&
-                   ec != asio::error::connection_reset) {
-          status = 400, detail = "The request body is not valid HTTP/1.1 framing.";
-        }
-        if (status != 0) {
-          co_await WriteResponse(*conn, pipeline.EarlyError(status, detail, target, client_id), false, false,
-                                 header.version());
+        if (auto failure = ClassifyReadError(ec, conn->timed_out, true); failure.status != 0) {
+          co_await WriteResponse(*conn, pipeline.EarlyError(failure.status, failure.detail, target, client_id), false,
+                                 false, header.version());
         }
         co_return;
       }
