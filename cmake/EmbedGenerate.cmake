@@ -2,6 +2,7 @@
 set(body "#include \"lib/embedded.hpp\"\n\nnamespace poste::embedded {\nnamespace {\n")
 set(table "")
 set(index 0)
+string(REPLACE "|" ";" FILES "${FILES}")
 list(SORT FILES)
 foreach(file IN LISTS FILES)
   file(READ ${file} hex HEX)
