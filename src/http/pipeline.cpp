@@ -64,7 +64,7 @@ web::Task<web::Response> Pipeline::Handle(web::Request& request) {
   auto start = std::chrono::steady_clock::now();
   if (metrics_) metrics_->Begin();
 
-  web::RequestContext ctx{request, {}, {}, {}};
+  web::RequestContext ctx{request, {}, {}, {}, std::nullopt, 0};
   auto client_id = request.headers.Get("X-Request-Id");
   ctx.request_id = client_id && IsWellFormedRequestId(*client_id) ? std::string(*client_id) : RandomHex(8);
 

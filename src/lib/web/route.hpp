@@ -4,13 +4,16 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "lib/web/message.hpp"
+#include "lib/web/principal.hpp"
 
 namespace poste::web {
 
@@ -21,7 +24,9 @@ struct RequestContext {
   Request& request;
   std::map<std::string, std::string, std::less<>> params;  // {param} segments, percent-decoded
   std::string request_id;
-  std::string route;  // the matched pattern, e.g. "/api/v1/sites/{site}"
+  std::string route;                   // the matched pattern, e.g. "/api/v1/sites/{site}"
+  std::optional<Principal> principal;  // set by the authentication middleware
+  std::int64_t site_id = 0;            // the {site} of the path, resolved by the site-access middleware
 
   const std::string& Param(std::string_view name) const;
 };

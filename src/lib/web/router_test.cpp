@@ -105,7 +105,7 @@ TEST(RouterChain, MiddlewareRunsOutermostFirstAndCanShortCircuit) {
   for (auto path : {"/g/ok", "/g/denied"}) {
     auto match = router.Find("GET", path);
     ASSERT_EQ(match.kind, Match::Kind::kFound);
-    RequestContext ctx{request, {}, {}, {}};
+    RequestContext ctx{request, {}, {}, {}, std::nullopt, 0};
     auto response = testing::RunTask(match.route->handler(ctx));
     if (std::string_view(path) == "/g/ok") {
       EXPECT_EQ(response.status, 200);
