@@ -2,11 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <thread>
 
 #include "db/database.hpp"
 #include "db/migrations.hpp"
+#include "http/access_log.hpp"
 #include "http/http_metrics.hpp"
 #include "http/pipeline.hpp"
 #include "http/server.hpp"
@@ -116,6 +119,7 @@ int App::Serve() {
   options.drain_timeout = std::chrono::milliseconds(s.drain_timeout_ms);
   http::Server server(options, *p.pipeline);
   server.Listen();
+  if (s.access_log) http::AccessLog::Start(STDOUT_FILENO);
   // Modules register their job kinds while the app is built; with none (or jobs.workers = 0) there is
   // nothing for this instance to run.
   bool run_jobs = p.config.jobs.workers > 0 && p.workers->HasHandlers();
@@ -124,6 +128,7 @@ int App::Serve() {
   bool clean = server.Run();
   spdlog::info("stopped accepting; stopping job workers");
   if (run_jobs) p.workers->Stop();
+  http::AccessLog::Stop();
   spdlog::info("shut down {}", clean ? "cleanly" : "after the drain deadline");
   return 0;
 }

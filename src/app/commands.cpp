@@ -36,7 +36,7 @@ Config Load(const CommonFlags& flags) {
 int Serve(const CommonFlags& flags) {
   auto started = std::chrono::steady_clock::now();
   Config config = Load(flags);
-  SetupLogging(config.log.level, config.log.format, config.server.access_log);
+  SetupLogging(config.log.level, config.log.format);
   spdlog::info("starting Poste {} ({})", POSTE_VERSION, DescribeConfig(config));
   App app(config);
   spdlog::info(

@@ -24,7 +24,7 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
 
 }  // namespace
 
-void SetupLogging(const std::string& level, const std::string& format, bool access_log) {
+void SetupLogging(const std::string& level, const std::string& format) {
   spdlog::init_thread_pool(8192, 1);
   auto err_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto logger = std::make_shared<spdlog::async_logger>("poste", err_sink, spdlog::thread_pool(),
@@ -39,16 +39,6 @@ void SetupLogging(const std::string& level, const std::string& format, bool acce
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
-
-  if (access_log) {
-    // Access lines are already JSON; under load they are dropped rather than slowing requests down.
-    auto out_sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
-    auto access = std::make_shared<spdlog::async_logger>("access", out_sink, spdlog::thread_pool(),
-                                                         spdlog::async_overflow_policy::overrun_oldest);
-    access->set_pattern("%v");
-    access->set_level(spdlog::level::info);
-    spdlog::register_logger(access);
-  }
 }
 
 }  // namespace poste::app

@@ -1,10 +1,15 @@
 #include "http/access_log.hpp"
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <ctime>
+#include <mutex>
+#include <string>
+#include <thread>
 
 #include "lib/json_escape.hpp"
 
@@ -12,13 +17,63 @@ namespace poste::http {
 
 namespace {
 
-// "2026-11-21T19:20:30.123Z", with the seconds part formatted once per second per thread.
+// Beyond this much unwritten output (a stuck stdout), lines are dropped rather than growing memory.
+constexpr std::size_t kMaxBuffered = 8 * 1024 * 1024;
+
+struct Sink {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string buffer;
+  bool stop = false;
+  int fd = -1;
+  std::thread writer;
+};
+
+Sink& TheSink() {
+  static Sink sink;
+  return sink;
+}
+
+std::atomic<bool> g_enabled{false};
+
+void WriteAll(int fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // a closed stdout loses the log, never the server
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+void WriterLoop(Sink& sink) {
+  std::string out;
+  std::unique_lock lock(sink.mu);
+  while (true) {
+    sink.cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return sink.stop; });
+    out.swap(sink.buffer);
+    bool stopping = sink.stop;
+    lock.unlock();
+    if (!out.empty()) WriteAll(sink.fd, out);
+    out.clear();
+    lock.lock();
+    if (stopping && sink.buffer.empty()) return;
+  }
+}
+
+void AppendInt(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, end);
+}
+
+// "2026-11-21T19:20:30.123Z", the seconds part formatted once per second per thread.
 void AppendTimestamp(std::string& out) {
   thread_local std::time_t cached_second = -1;
   thread_local char cached[32];
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t second = static_cast<std::time_t>(ms / 1000);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  auto second = static_cast<std::time_t>(ms / 1000);
   if (second != cached_second) {
     std::tm tm{};
     gmtime_r(&second, &tm);
@@ -26,37 +81,77 @@ void AppendTimestamp(std::string& out) {
     cached_second = second;
   }
   out += cached;
-  out += fmt::format(".{:03d}Z", static_cast<int>(ms % 1000));
+  int frac = static_cast<int>(ms % 1000);
+  out += '.';
+  out += static_cast<char>('0' + frac / 100);
+  out += static_cast<char>('0' + frac / 10 % 10);
+  out += static_cast<char>('0' + frac % 10);
+  out += 'Z';
 }
 
-std::shared_ptr<spdlog::logger> AccessLogger() {
-  // The app registers "access" with a "%v" pattern; without it (tests) lines go nowhere.
-  static std::shared_ptr<spdlog::logger> logger = spdlog::get("access");
-  return logger;
+// Milliseconds with three decimals, from whole microseconds.
+void AppendMillis(std::string& out, double seconds) {
+  auto us = static_cast<std::int64_t>(seconds * 1e6);
+  AppendInt(out, us / 1000);
+  int frac = static_cast<int>(us % 1000);
+  out += '.';
+  out += static_cast<char>('0' + frac / 100);
+  out += static_cast<char>('0' + frac / 10 % 10);
+  out += static_cast<char>('0' + frac % 10);
 }
+
 }  // namespace
+
+void AccessLog::Start(int fd) {
+  Sink& sink = TheSink();
+  std::lock_guard lock(sink.mu);
+  if (sink.writer.joinable()) return;
+  sink.fd = fd;
+  sink.stop = false;
+  sink.writer = std::thread([&sink] { WriterLoop(sink); });
+  g_enabled = true;
+}
+
+void AccessLog::Stop() {
+  Sink& sink = TheSink();
+  g_enabled = false;
+  {
+    std::lock_guard lock(sink.mu);
+    if (!sink.writer.joinable()) return;
+    sink.stop = true;
+  }
+  sink.cv.notify_all();
+  sink.writer.join();
+}
 
 void LogAccess(const web::Request& request, const web::Response& response, std::string_view route,
                std::string_view request_id, double seconds) {
-  auto logger = AccessLogger();
-  if (!logger || !logger->should_log(spdlog::level::info)) return;
-  std::string line;
-  line.reserve(256);
-  line += "{\"ts\":\"";
+  if (!g_enabled.load(std::memory_order_relaxed)) return;
+  thread_local std::string line;
+  line.clear();
+  line += R"({"ts":")";
   AppendTimestamp(line);
-  line += "\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":";
+  line += R"(","level":"info","msg":"request","request_id":)";
   AppendJsonString(line, request_id);
-  line += ",\"method\":";
+  line += R"(,"method":)";
   AppendJsonString(line, request.method);
-  line += ",\"path\":";
+  line += R"(,"path":)";
   AppendJsonString(line, request.path);
-  line += ",\"route\":";
+  line += R"(,"route":)";
   AppendJsonString(line, route);
-  line += fmt::format(",\"status\":{},\"bytes\":{},\"duration_ms\":{:.3f},\"remote\":", response.status,
-                      response.body.size(), seconds * 1000.0);
+  line += R"(,"status":)";
+  AppendInt(line, response.status);
+  line += R"(,"bytes":)";
+  AppendInt(line, static_cast<std::int64_t>(response.body.size()));
+  line += R"(,"duration_ms":)";
+  AppendMillis(line, seconds);
+  line += R"(,"remote":)";
   AppendJsonString(line, request.remote_ip);
-  line += '}';
-  logger->info(line);
+  line += "}\n";
+
+  Sink& sink = TheSink();
+  std::lock_guard lock(sink.mu);
+  if (sink.buffer.size() + line.size() <= kMaxBuffered) sink.buffer += line;
 }
 
 }  // namespace poste::http

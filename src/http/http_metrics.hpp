@@ -17,6 +17,7 @@ class HttpMetrics {
   ~HttpMetrics();
 
   void Begin();
+  // route must stay valid as long as this object: a router-owned pattern or a string literal.
   void End(std::string_view route, std::string_view method, int status, double seconds);
   std::int64_t InFlight() const { return in_flight_.load(std::memory_order_relaxed); }
 
@@ -24,6 +25,7 @@ class HttpMetrics {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<std::int64_t> in_flight_{0};
+  std::uint64_t instance_;  // distinguishes instances in the per-thread child cache
 };
 
 }  // namespace poste::http

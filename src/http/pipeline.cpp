@@ -17,6 +17,8 @@ namespace poste::http {
 namespace {
 
 constexpr std::size_t kGzipMinBytes = 1024;
+// The route label of requests that reached no route (one static string: metrics cache by its address).
+constexpr const char* kUnmatched = "unmatched";
 
 bool Compressible(std::string_view content_type) {
   return content_type.starts_with("text/") || content_type.find("json") != std::string_view::npos ||
@@ -50,10 +52,7 @@ std::string JoinMethods(const std::vector<std::string>& methods) {
 Pipeline::Pipeline(const web::Router& router, PipelineOptions options, HttpMetrics* metrics)
     : router_(router), options_(std::move(options)), metrics_(metrics) {}
 
-std::size_t Pipeline::BodyLimit(std::string_view method, std::string_view target) const {
-  std::string path, query;
-  web::SplitTarget(target, path, query);
-  auto match = router_.Find(method, path);
+std::size_t Pipeline::BodyLimit(const web::Match& match) const {
   if (match.kind == web::Match::Kind::kFound && match.route->options.body_limit != 0) {
     return match.route->options.body_limit;
   }
@@ -61,6 +60,10 @@ std::size_t Pipeline::BodyLimit(std::string_view method, std::string_view target
 }
 
 web::Task<web::Response> Pipeline::Handle(web::Request& request) {
+  return Handle(request, router_.Find(request.method, request.path));
+}
+
+web::Task<web::Response> Pipeline::Handle(web::Request& request, web::Match match) {
   auto start = std::chrono::steady_clock::now();
   if (metrics_) metrics_->Begin();
 
@@ -68,17 +71,17 @@ web::Task<web::Response> Pipeline::Handle(web::Request& request) {
   auto client_id = request.headers.Get("X-Request-Id");
   ctx.request_id = client_id && IsWellFormedRequestId(*client_id) ? std::string(*client_id) : RandomHex(8);
 
-  web::Response response = co_await Dispatch(ctx);
+  web::Response response = co_await Dispatch(ctx, match);
   Finish(request, response, ctx.request_id);
 
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::string_view route = ctx.route.empty() ? std::string_view("unmatched") : std::string_view(ctx.route);
+  std::string_view route = ctx.route.empty() ? std::string_view(kUnmatched) : ctx.route;
   if (metrics_) metrics_->End(route, request.method, response.status, seconds);
   if (options_.access_log) LogAccess(request, response, route, ctx.request_id, seconds);
   co_return response;
 }
 
-web::Task<web::Response> Pipeline::Dispatch(web::RequestContext& ctx) {
+web::Task<web::Response> Pipeline::Dispatch(web::RequestContext& ctx, web::Match& match) {
   const web::Request& request = ctx.request;
   if (request.method == "OPTIONS") {
     auto allowed = router_.AllowedMethods(request.path);
@@ -96,7 +99,6 @@ web::Task<web::Response> Pipeline::Dispatch(web::RequestContext& ctx) {
     co_return r;
   }
 
-  auto match = router_.Find(request.method, request.path);
   switch (match.kind) {
     case web::Match::Kind::kNotFound:
       co_return ProblemResponse(404, "No resource at this path.", request.path, ctx.request_id);
@@ -174,7 +176,7 @@ web::Response Pipeline::EarlyError(int status, std::string_view detail, std::str
   Finish(request, response, id);
   if (metrics_) {
     metrics_->Begin();
-    metrics_->End("unmatched", "-", status, 0.0);
+    metrics_->End(kUnmatched, "-", status, 0.0);
   }
   return response;
 }

@@ -23,17 +23,20 @@ class Pipeline {
  public:
   Pipeline(const web::Router& router, PipelineOptions options, HttpMetrics* metrics);
 
-  web::Task<web::Response> Handle(web::Request& request);
+  // The route a request line reaches. The session matches once, before reading the body (whose limit
+  // depends on the route), and hands the match to Handle.
+  web::Match Match(std::string_view method, std::string_view path) const { return router_.Find(method, path); }
+  // The body limit of the matched route, or the default when no route matches.
+  std::size_t BodyLimit(const web::Match& match) const;
 
-  // The body limit of the route a request will reach (the default when no route matches), known
-  // from the request line before the body is read.
-  std::size_t BodyLimit(std::string_view method, std::string_view target) const;
+  web::Task<web::Response> Handle(web::Request& request);
+  web::Task<web::Response> Handle(web::Request& request, web::Match match);
   // Responses the session produces itself (431, 413, 408, 400 on unparsable requests).
   web::Response EarlyError(int status, std::string_view detail, std::string_view target,
                            std::string_view client_request_id) const;
 
  private:
-  web::Task<web::Response> Dispatch(web::RequestContext& ctx);
+  web::Task<web::Response> Dispatch(web::RequestContext& ctx, web::Match& match);
   void Finish(const web::Request& request, web::Response& response, std::string_view request_id) const;
   bool OriginAllowed(std::string_view origin) const;
 

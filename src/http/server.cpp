@@ -12,10 +12,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
+#include <charconv>
 #include <ctime>
 #include <mutex>
 #include <stdexcept>
@@ -51,6 +54,12 @@ const std::string& HttpDate() {
   return cached;
 }
 
+void AppendNumber(std::string& out, std::uint64_t value) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  out.append(buf, end);
+}
+
 // A connection's socket and the deadline that guards its current operation. Everything here is
 // touched only on the connection's strand.
 struct Connection : std::enable_shared_from_this<Connection> {
@@ -78,6 +87,8 @@ struct Connection : std::enable_shared_from_this<Connection> {
   std::uint64_t generation = 0;
   bool timed_out = false;
   bool idle = true;  // waiting for the first byte of a request: safe to close on drain
+  std::string remote_ip;
+  std::string head;  // the serialised response head, reused across the connection's responses
 };
 
 // What a client whose request could not be read is owed: a status and why, or nothing (status 0) when
@@ -238,6 +249,7 @@ asio::awaitable<void> Server::Impl::Accept() {
       continue;
     }
     conn->socket.set_option(tcp::no_delay(true), ec);
+    if (auto remote = conn->socket.remote_endpoint(ec); !ec) conn->remote_ip = remote.address().to_string();
     {
       std::lock_guard lock(mu);
       connections.insert(conn);
@@ -261,22 +273,48 @@ asio::awaitable<void> Server::Impl::Accept() {
 
 asio::awaitable<bool> Server::Impl::WriteResponse(Connection& conn, web::Response&& response, bool head,
                                                   bool keep_alive, unsigned version) {
-  bhttp::response<bhttp::string_body> res;
-  res.version(version);
-  res.result(static_cast<unsigned>(response.status));
-  for (auto& [name, value] : response.headers.All()) res.insert(name, value);
-  res.set(bhttp::field::date, HttpDate());
-  res.keep_alive(keep_alive);
-  if (head) {
-    // HEAD answers with the headers a GET would have, Content-Length included, and no body.
-    res.content_length(response.body.size());
-  } else {
-    res.body() = std::move(response.body);
-    res.prepare_payload();
+  // The head is written by hand into a buffer the connection reuses: Beast's fields would allocate a node
+  // per header on every response.
+  std::string& out = conn.head;
+  out.clear();
+  auto status = static_cast<unsigned>(response.status);
+  out += "HTTP/1.1 ";
+  AppendNumber(out, status);
+  out += ' ';
+  auto reason = bhttp::obsolete_reason(bhttp::int_to_status(status));
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+  for (const auto& [name, value] : response.headers.All()) {
+    // Header values come from our own code, but a CR or LF would split the response: never send one.
+    if (name.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos) {
+      spdlog::error("dropped response header {} with a line break", name);
+      continue;
+    }
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
   }
+  out += "Date: ";
+  out += HttpDate();
+  out += "\r\n";
+  bool no_body_status = (status >= 100 && status < 200) || status == 204 || status == 304;
+  if (!no_body_status) {
+    out += "Content-Length: ";
+    AppendNumber(out, response.body.size());
+    out += "\r\n";
+  }
+  if (!keep_alive) {
+    out += "Connection: close\r\n";
+  } else if (version == 10) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(out), asio::const_buffer()};
+  if (!head && !no_body_status) buffers[1] = asio::buffer(response.body);
   error_code ec;
   conn.Arm(options.body_timeout);
-  co_await bhttp::async_write(conn.socket, res, asio::redirect_error(asio::use_awaitable, ec));
+  co_await asio::async_write(conn.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
   conn.Disarm();
   co_return !ec;
 }
@@ -320,7 +358,11 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
     std::string_view target(header.target().data(), header.target().size());
     std::string_view client_id;
     if (auto it = header.find("X-Request-Id"); it != header.end()) client_id = {it->value().data(), it->value().size()};
-    std::size_t limit = pipeline.BodyLimit({header.method_string().data(), header.method_string().size()}, target);
+    std::string_view method(header.method_string().data(), header.method_string().size());
+    std::string path, query;
+    web::SplitTarget(target, path, query);
+    web::Match match = pipeline.Match(method, path);
+    std::size_t limit = pipeline.BodyLimit(match);
     if (auto length = parser.content_length(); length && *length > limit) {
       auto r = pipeline.EarlyError(413, "The request body is larger than this resource accepts.", target, client_id);
       co_await WriteResponse(*conn, std::move(r), false, false, header.version());
@@ -352,16 +394,15 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
     web::Request request;
     request.method.assign(req.method_string().data(), req.method_string().size());
     request.target.assign(req.target().data(), req.target().size());
-    web::SplitTarget(request.target, request.path, request.query);
+    request.path = std::move(path);
+    request.query = std::move(query);
     for (const auto& field : req) {
       request.headers.Add(std::string(field.name_string()), std::string(field.value()));
     }
     request.body = std::move(req.body());
-    error_code ep_ec;
-    auto remote = conn->socket.remote_endpoint(ep_ec);
-    if (!ep_ec) request.remote_ip = remote.address().to_string();
+    request.remote_ip = conn->remote_ip;
 
-    web::Response response = co_await pipeline.Handle(request);
+    web::Response response = co_await pipeline.Handle(request, std::move(match));
     bool keep_alive = req.keep_alive() && !draining;
     if (!co_await WriteResponse(*conn, std::move(response), request.method == "HEAD", keep_alive, req.version())) {
       co_return;
