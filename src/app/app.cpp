@@ -117,15 +117,23 @@ int App::Serve() {
   options.body_timeout = std::chrono::milliseconds(s.body_timeout_ms);
   options.keepalive_timeout = std::chrono::milliseconds(s.keepalive_timeout_ms);
   options.drain_timeout = std::chrono::milliseconds(s.drain_timeout_ms);
-  http::Server server(options, *p.pipeline);
-  server.Listen();
+  auto server = std::make_unique<http::Server>(options, *p.pipeline);
+  server->Listen();
   if (s.access_log) http::AccessLog::Start(STDOUT_FILENO);
   // Modules register their job kinds while the app is built; with none (or jobs.workers = 0) there is
   // nothing for this instance to run.
   bool run_jobs = p.config.jobs.workers > 0 && p.workers->HasHandlers();
   if (run_jobs) p.workers->Start(p.config.jobs.workers);
-  spdlog::info("Poste is serving on http://{}:{} (data: {})", s.host, server.Port(), p.config.data.dir);
-  bool clean = server.Run();
+  spdlog::info("Poste is serving on http://{}:{} (data: {})", s.host, server->Port(), p.config.data.dir);
+  bool clean = server->Run();
+  // Blocking tasks hold executors of the server's io_context: it must outlive them. A task stuck past the
+  // drain deadline keeps the io_context alive forever (leaked) rather than touching freed memory.
+  if (!p.blocking.WaitIdle(options.drain_timeout)) {
+    spdlog::error("blocking work still running after the drain deadline; leaving it behind");
+    (void)server.release();
+    clean = false;
+  }
+  server.reset();
   spdlog::info("stopped accepting; stopping job workers");
   if (run_jobs) p.workers->Stop();
   http::AccessLog::Stop();

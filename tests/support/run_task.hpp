@@ -5,10 +5,22 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <exception>
 #include <optional>
+#include <stdexcept>
+
+#include "lib/async/blocking_pool.hpp"
 
 namespace poste::testing {
+
+inline void WaitForBlockingWork() {
+  try {
+    BlockingPool::Current().WaitIdle(std::chrono::seconds(30));
+  } catch (const std::logic_error&) {
+    // No pool installed: nothing can be running.
+  }
+}
 
 template <class T>
 T RunTask(boost::asio::awaitable<T> task) {
@@ -20,6 +32,9 @@ T RunTask(boost::asio::awaitable<T> task) {
     if (!e) result.emplace(std::move(value));
   });
   ioc.run();
+  // A blocking task may still be releasing its executor of ioc after handing back its result: let it
+  // finish before ioc is destroyed.
+  WaitForBlockingWork();
   if (error) std::rethrow_exception(error);
   return std::move(*result);
 }

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <stdexcept>
+#include <thread>
 
 namespace poste {
 
@@ -29,12 +30,24 @@ BlockingPool::~BlockingPool() {
 
 void BlockingPool::Post(std::function<void()> work) {
   queued_.fetch_add(1, std::memory_order_relaxed);
-  boost::asio::post(impl_->pool, [this, work = std::move(work)] {
+  boost::asio::post(impl_->pool, [this, work = std::move(work)]() mutable {
     queued_.fetch_sub(1, std::memory_order_relaxed);
     running_.fetch_add(1, std::memory_order_relaxed);
     work();
-    running_.fetch_sub(1, std::memory_order_relaxed);
+    // Destroy what the task captured (executors of the caller's io_context) before it counts as done:
+    // once WaitIdle() sees zero, nothing here may touch that io_context again.
+    work = nullptr;
+    running_.fetch_sub(1, std::memory_order_release);
   });
+}
+
+bool BlockingPool::WaitIdle(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (queued_.load(std::memory_order_acquire) != 0 || running_.load(std::memory_order_acquire) != 0) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 void BlockingPool::Join() {

@@ -1,6 +1,7 @@
 #pragma once
 // A fixed pool of threads for blocking work, kept apart from the I/O threads.
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -16,6 +17,8 @@ class BlockingPool {
 
   void Post(std::function<void()> work);
   void Join();  // waits for queued work and stops the threads
+  // Waits until no task is queued or running (without stopping the pool); false on timeout.
+  bool WaitIdle(std::chrono::milliseconds timeout);
 
   std::size_t Threads() const { return threads_; }
   // Tasks posted but not yet started (the queue depth metric).
