@@ -52,6 +52,7 @@ TEST(Blocking, ResumesOnTheCallersStrand) {
       },
       boost::asio::detached);
   ioc.run();
+  testing::WaitForBlockingWork();
   EXPECT_TRUE(on_strand_after);
 }
 
