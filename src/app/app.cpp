@@ -4,9 +4,12 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
+#include "app/master_key.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
 #include "http/access_log.hpp"
@@ -16,8 +19,22 @@
 #include "jobs/job_queue.hpp"
 #include "jobs/worker_pool.hpp"
 #include "lib/async/blocking_pool.hpp"
+#include "lib/crypto/encoding.hpp"
+#include "lib/crypto/hash.hpp"
+#include "lib/crypto/secret_box.hpp"
 #include "lib/metrics/metrics.hpp"
+#include "lib/ratelimit/memory_backoff.hpp"
+#include "lib/ratelimit/memory_limiter.hpp"
+#include "modules/audit/audit_routes.hpp"
+#include "modules/audit/audit_service.hpp"
+#include "modules/auth/auth_guard.hpp"
+#include "modules/auth/auth_routes.hpp"
+#include "modules/sites/sites_routes.hpp"
+#include "modules/sites/sites_service.hpp"
+#include "modules/sites/sites_store.hpp"
 #include "modules/system/system_routes.hpp"
+#include "modules/users/users_routes.hpp"
+#include "modules/users/users_service.hpp"
 
 namespace poste::app {
 
@@ -42,6 +59,7 @@ struct App::Parts {
     worker_options.lease_ms = config.jobs.lease_ms;
     worker_options.poll_interval = std::chrono::milliseconds(config.jobs.poll_interval_ms);
     workers = std::make_unique<jobs::WorkerPool>(*queue, worker_options);
+    SetUpIdentity();
     RegisterMetrics();
     http_metrics = std::make_unique<http::HttpMetrics>(registry);
     system::RegisterRoutes(router, {*database, registry, [this] { RefreshJobCounts(); }});
@@ -57,6 +75,31 @@ struct App::Parts {
     registry.RemoveCallback("poste_db_pool_connections");
     registry.RemoveCallback("poste_jobs");
     BlockingPool::Install(previous_pool);
+  }
+
+  void SetUpIdentity() {
+    master_key = LoadMasterKey(config, *database);
+    secrets = std::make_unique<crypto::SecretBox>(crypto::SecretBox::FromKeys(master_key));
+    // The JWT key is derived from the master key, never stored: rotating the master key rotates it too.
+    tokens = std::make_unique<auth::TokenService>(
+        *database, crypto::HmacSha256(crypto::AsStringView(master_key), "poste/jwt-hs256/v1"));
+    login = std::make_unique<auth::LoginService>(*database, *tokens, *secrets, login_failures, login_failures);
+    credentials = std::make_unique<auth::CredentialsService>(*database, *tokens, *secrets);
+    guard = std::make_unique<auth::AuthGuard>(*database, *tokens);
+    users = std::make_unique<users::UsersService>(*database, crypto::PasswordParams{},
+                                                  [g = guard.get()](std::int64_t id) { g->Invalidate(id); });
+    sites = std::make_unique<sites::SitesService>(*database, *secrets, [g = guard.get()] { g->InvalidateAll(); });
+    audit = std::make_unique<audit::AuditService>(*database);
+    site_resolver = [s = sites.get()](std::string_view id_or_slug) { return s->ResolveSite(id_or_slug); };
+    auth::AuthRoutesOptions auth_options;
+    auth_options.secure_cookies = false;  // TLS terminates in front of Poste today; a config key comes with TLS
+    auth::RegisterRoutes(router,
+                         {*database, *tokens, *login, *credentials, *guard, limiter, site_resolver, auth_options});
+    const std::vector<web::Middleware> signed_in = {guard->Authenticate(), auth::RequireUser()};
+    users::RegisterRoutes(router, *users, {signed_in, {auth::RequireAdmin()}, {auth::RequireSelfOrAdmin("id")}});
+    sites::RegisterRoutes(router, *sites,
+                          {signed_in, {auth::RequireAdmin()}, {auth::RequireSiteAccess(site_resolver)}});
+    audit::RegisterRoutes(router, *audit, {signed_in, {auth::RequireAdmin()}});
   }
 
   void RegisterMetrics() {
@@ -91,8 +134,20 @@ struct App::Parts {
   std::unique_ptr<db::Database> database;
   std::unique_ptr<jobs::JobQueue> queue;
   std::unique_ptr<jobs::WorkerPool> workers;
-  std::unique_ptr<http::HttpMetrics> http_metrics;
   web::Router router;
+  crypto::SecretKey master_key{};
+  std::unique_ptr<crypto::SecretBox> secrets;
+  std::unique_ptr<auth::TokenService> tokens;
+  ratelimit::MemoryBackoff login_failures;
+  ratelimit::MemoryLimiter limiter;
+  std::unique_ptr<auth::LoginService> login;
+  std::unique_ptr<auth::CredentialsService> credentials;
+  std::unique_ptr<auth::AuthGuard> guard;
+  std::unique_ptr<users::UsersService> users;
+  std::unique_ptr<sites::SitesService> sites;
+  std::unique_ptr<audit::AuditService> audit;
+  auth::SiteResolver site_resolver;
+  std::unique_ptr<http::HttpMetrics> http_metrics;
   std::unique_ptr<http::Pipeline> pipeline;
   std::mutex job_counts_mu;
   metrics::LabelledValues job_counts;
@@ -104,6 +159,25 @@ App::~App() = default;
 db::Database& App::database() { return *parts_->database; }
 http::Pipeline& App::pipeline() { return *parts_->pipeline; }
 const web::Router& App::router() const { return parts_->router; }
+
+// First run: with no user at all, create an administrator from POSTE_ADMIN_EMAIL / POSTE_ADMIN_PASSWORD,
+// or with a random password printed once. Not in the constructor, so API tests start with no user.
+void App::EnsureFirstAdmin() {
+  auto env = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v && *v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  auto first = parts_->users->EnsureFirstAdmin(env("POSTE_ADMIN_EMAIL"), env("POSTE_ADMIN_PASSWORD"));
+  if (first.created && first.generated_password) {
+    std::printf(
+        "\nFirst run: created the administrator %s with the password\n\n    %s\n\n"
+        "Sign in (POST /api/v1/auth/login) and change it; it is not shown again.\n\n",
+        first.email.c_str(), first.generated_password->c_str());
+    std::fflush(stdout);
+  } else if (first.created) {
+    spdlog::info("first run: created the administrator {} from POSTE_ADMIN_EMAIL", first.email);
+  }
+}
 
 int App::Serve() {
   auto& p = *parts_;
@@ -117,6 +191,7 @@ int App::Serve() {
   options.body_timeout = std::chrono::milliseconds(s.body_timeout_ms);
   options.keepalive_timeout = std::chrono::milliseconds(s.keepalive_timeout_ms);
   options.drain_timeout = std::chrono::milliseconds(s.drain_timeout_ms);
+  EnsureFirstAdmin();
   auto server = std::make_unique<http::Server>(options, *p.pipeline);
   server->Listen();
   if (s.access_log) http::AccessLog::Start(STDOUT_FILENO);

@@ -33,6 +33,8 @@ class App {
   const web::Router& router() const;
 
  private:
+  void EnsureFirstAdmin();
+
   struct Parts;
   std::unique_ptr<Parts> parts_;
 };

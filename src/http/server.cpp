@@ -20,6 +20,7 @@
 #include <atomic>
 #include <charconv>
 #include <ctime>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -343,7 +344,8 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
     // The body limit depends on the route, known only once the request line is read; it is set below.
-    parser.body_limit(boost::none);
+    // Not boost::none: Beast 1.74 compares the length with the optional, and every length exceeds "none".
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     conn->Arm(options.header_timeout);
     co_await bhttp::async_read_header(conn->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
     conn->Disarm();

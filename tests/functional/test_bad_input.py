@@ -4,6 +4,7 @@ After each test on the shared server, the server must still answer /healthz and 
 must return to what a scrape of an idle server shows (the scrape itself may count as one)."""
 
 import select
+import json
 import socket
 import struct
 import time
@@ -124,6 +125,29 @@ class BadInput(ServerTestCase):
                 s.close()
             self.assertEqual(status_of(reply), 413, "%s %s: %r" % (method, path, reply[:200]))
             self.assertLess(time.monotonic() - started, 2.5)
+
+    def test_bodies_within_the_limit_reach_their_route(self):
+        # Small, chunked and exactly-at-the-limit bodies are read, not refused: the route answers.
+        login = "/api/v1/auth/login"
+        json_type = {"Content-Type": "application/json"}
+        r = self.server.request("POST", login, json_type, b'{"email":"nobody@example.com","password":"wrong-password"}')
+        self.assertEqual(r.status, 401, r.body[:300])
+        chunked = dict(json_type, **{"Transfer-Encoding": "chunked"})
+        body = b'{"email":"nobody@example.com","password":"x"}'
+        r = self.server.request("POST", login, chunked, b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+        self.assertEqual(r.status, 401, r.body[:300])
+        r = self.server.request("POST", "/no/such/route", {"Content-Length": str(1024 * 1024)}, b"x" * (1024 * 1024))
+        self.assertEqual(r.status, 404, r.body[:300])
+
+    def test_invalid_json_and_invalid_utf8_are_400_problems(self):
+        json_type = {"Content-Type": "application/json"}
+        for body, code in ((b'{"email": ', "invalid_json"), (b'{"email":"\xff\xfe@x.com","password":"p"}', "invalid_utf8")):
+            r = self.server.request("POST", "/api/v1/auth/login", json_type, body)
+            self.assertEqual(r.status, 400, r.body[:300])
+            self.assertEqual(r.header("content-type"), "application/problem+json")
+            problem = json.loads(r.body)
+            self.assertEqual(problem["errors"][0]["field"], "body")
+            self.assertEqual(problem["errors"][0]["code"], code)
 
     # --------------------------------------------------------------------------------------------- slow clients
 

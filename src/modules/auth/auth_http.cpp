@@ -1,0 +1,71 @@
+#include "modules/auth/auth_http.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace poste::auth {
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+std::optional<std::string> CookieValue(const web::Request& request, std::string_view name) {
+  for (const auto& [header, value] : request.headers.All()) {
+    if (!web::IEquals(header, "Cookie")) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      auto semi = rest.find(';');
+      std::string_view pair = Trim(rest.substr(0, semi));
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      auto eq = pair.find('=');
+      if (eq == std::string_view::npos) continue;
+      if (Trim(pair.substr(0, eq)) != name) continue;
+      std::string_view v = Trim(pair.substr(eq + 1));
+      if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+      return std::string(v);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string SetCookieValue(const CookieSpec& spec) {
+  std::string out = std::string(spec.name) + "=" + std::string(spec.value) + "; Path=" + std::string(spec.path);
+  if (spec.max_age_s > 0) out += "; Max-Age=" + std::to_string(spec.max_age_s);
+  if (spec.max_age_s < 0) out += "; Max-Age=0";
+  if (spec.http_only) out += "; HttpOnly";
+  if (spec.secure) out += "; Secure";
+  out += "; SameSite=Lax";
+  return out;
+}
+
+web::Response ProblemFor(const web::RequestContext& ctx, const AppError& error) {
+  nlohmann::json body = {
+      {"type", "urn:poste:problem:" + std::string(ErrorSlug(error.code()))},
+      {"title", StatusTitle(error.status())},
+      {"status", error.status()},
+      {"detail", error.message()},
+      {"instance", ctx.request.path},
+      {"request_id", ctx.request_id},
+  };
+  if (!error.fields().empty()) {
+    auto& errors = body["errors"] = nlohmann::json::array();
+    for (const auto& f : error.fields())
+      errors.push_back({{"field", f.field}, {"code", f.code}, {"message", f.message}});
+  }
+  web::Response r;
+  r.status = error.status();
+  r.headers.Set("Content-Type", "application/problem+json");
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+bool IsSafeMethod(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE";
+}
+
+}  // namespace poste::auth
