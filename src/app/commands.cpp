@@ -6,10 +6,13 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 
 #include "app/app.hpp"
 #include "app/config.hpp"
+#include "app/keys_command.hpp"
 #include "app/logging.hpp"
+#include "app/user_commands.hpp"
 #include "db/database.hpp"
 #include "db/migrations.hpp"
 #include "lib/async/blocking_pool.hpp"
@@ -46,6 +49,23 @@ int Serve(const CommonFlags& flags) {
   spdlog::shutdown();
   return code;
 }
+
+// The database of a one-shot command (migrated first, so a command works on a fresh data directory too).
+struct CommandDb {
+  explicit CommandDb(const Config& config) : pool(1) {
+    previous = BlockingPool::Install(&pool);
+    std::filesystem::create_directories(config.data.dir);
+    database = db::Database::Open({ResolvedDatabaseUrl(config), 1});
+    db::Migrate(*database);
+  }
+  ~CommandDb() { BlockingPool::Install(previous); }
+  CommandDb(const CommandDb&) = delete;
+  CommandDb& operator=(const CommandDb&) = delete;
+
+  BlockingPool pool;
+  BlockingPool* previous = nullptr;
+  std::unique_ptr<db::Database> database;
+};
 
 int Migrate(const CommonFlags& flags) {
   Config config = Load(flags);
@@ -86,6 +106,45 @@ int RunCli(int argc, char** argv) {
 
   auto* version = cli.add_subcommand("version", "Print the version");
 
+  // poste user add | passwd | list | disable | enable
+  auto* user = cli.add_subcommand("user", "Manage user accounts (add, passwd, list, disable, enable)");
+  user->require_subcommand(1);
+  UserAddArgs add_args;
+  std::string user_email;
+  bool password_stdin = false;
+  auto* user_add = user->add_subcommand("add", "Create a user (prints a generated password unless --password-stdin)");
+  add_common(user_add);
+  user_add->add_option("--email", add_args.email, "Email address (unique, case-insensitive)")->required();
+  user_add->add_option("--name", add_args.name, "Display name")->required();
+  user_add->add_option("--role", add_args.role, "admin or editor")
+      ->required()
+      ->check(CLI::IsMember({"admin", "editor"}));
+  user_add->add_option("--sites", add_args.site_ids, "Site ids an editor may access, e.g. 1,2")->delimiter(',');
+  user_add->add_flag("--password-stdin", add_args.password_stdin, "Read the password from the first line of stdin");
+  auto* user_passwd = user->add_subcommand(
+      "passwd", "Set a user's password (generated unless --password-stdin); revokes their sessions");
+  add_common(user_passwd);
+  user_passwd->add_option("--email", user_email, "The user's email address")->required();
+  user_passwd->add_flag("--password-stdin", password_stdin, "Read the password from the first line of stdin");
+  auto* user_list = user->add_subcommand("list", "List users: id, email, role, active, sites, last login");
+  add_common(user_list);
+  auto* user_disable = user->add_subcommand("disable", "Deactivate a user (they can no longer sign in)");
+  add_common(user_disable);
+  user_disable->add_option("--email", user_email, "The user's email address")->required();
+  auto* user_enable = user->add_subcommand("enable", "Reactivate a user");
+  add_common(user_enable);
+  user_enable->add_option("--email", user_email, "The user's email address")->required();
+
+  // poste keys rotate
+  auto* keys = cli.add_subcommand("keys", "Manage the master key (rotate)");
+  keys->require_subcommand(1);
+  bool new_key_stdin = false;
+  auto* keys_rotate = keys->add_subcommand(
+      "rotate",
+      "Re-encrypt every secret under a new master key (generated unless --new-key-stdin), in one transaction");
+  add_common(keys_rotate);
+  keys_rotate->add_flag("--new-key-stdin", new_key_stdin, "Read the new key (base64, 32 bytes) from stdin");
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -100,6 +159,19 @@ int RunCli(int argc, char** argv) {
   try {
     if (*serve) return Serve(flags);
     if (*migrate) return Migrate(flags);
+    if (*user) {
+      CommandDb db(Load(flags));
+      if (*user_add) return UserAdd(*db.database, add_args, std::cin, std::cout);
+      if (*user_passwd) return UserPasswd(*db.database, user_email, password_stdin, std::cin, std::cout);
+      if (*user_list) return UserList(*db.database, std::cout);
+      if (*user_disable) return UserSetActive(*db.database, user_email, false, std::cout);
+      if (*user_enable) return UserSetActive(*db.database, user_email, true, std::cout);
+    }
+    if (*keys_rotate) {
+      Config config = Load(flags);
+      CommandDb db(config);
+      return KeysRotateCommand(config, *db.database, new_key_stdin, std::cin, std::cout);
+    }
     if (*version) {
       std::cout << "poste " << POSTE_VERSION << "\n";
       return 0;
@@ -110,6 +182,7 @@ int RunCli(int argc, char** argv) {
   } catch (const AppError& e) {
     // The operator's console may see the internal detail; clients never do.
     std::cerr << "poste: " << e.message() << (e.detail().empty() ? "" : " (" + e.detail() + ")") << "\n";
+    for (const auto& field : e.fields()) std::cerr << "  " << field.field << ": " << field.message << "\n";
     return 1;
   } catch (const std::exception& e) {
     std::cerr << "poste: " << e.what() << "\n";
