@@ -58,7 +58,7 @@ struct World {
     admin.user_id = user_id;
     admin.admin = true;
     access_token = tokens->IssueAccess(user_id, 0);
-    api_key = credentials->CreateApiKey(admin, "bench", {}, std::nullopt, {}).secret;
+    api_key = credentials->CreateApiKey(admin, {}, "bench", {}, std::nullopt, {}).secret;
 
     auto handler = [](web::RequestContext& ctx) -> web::Task<web::Response> {
       co_return web::Response::Json(ctx.principal ? 200 : 401, "{}");

@@ -25,6 +25,7 @@
 #include "lib/metrics/metrics.hpp"
 #include "lib/ratelimit/memory_backoff.hpp"
 #include "lib/ratelimit/memory_limiter.hpp"
+#include "lib/ratelimit/middleware.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/audit/audit_service.hpp"
 #include "modules/auth/auth_guard.hpp"
@@ -92,10 +93,18 @@ struct App::Parts {
     audit = std::make_unique<audit::AuditService>(*database);
     site_resolver = [s = sites.get()](std::string_view id_or_slug) { return s->ResolveSite(id_or_slug); };
     auth::AuthRoutesOptions auth_options;
-    auth_options.secure_cookies = false;  // TLS terminates in front of Poste today; a config key comes with TLS
-    auth::RegisterRoutes(router,
-                         {*database, *tokens, *login, *credentials, *guard, limiter, site_resolver, auth_options});
-    const std::vector<web::Middleware> signed_in = {guard->Authenticate(), auth::RequireUser()};
+    auth_options.secure_cookies = config.server.secure_cookies;
+    // The signed-in API's limits: per IP before the credentials are checked, per user or key after.
+    const ratelimit::GroupRules api_limits{"api", ratelimit::PerMinute(config.rate_limit.api_per_ip),
+                                           ratelimit::PerMinute(config.rate_limit.api_per_user),
+                                           ratelimit::PerMinute(config.rate_limit.api_per_api_key)};
+    const std::vector<web::Middleware> authenticate = {ratelimit::LimitPerIp(limiter, api_limits),
+                                                       guard->Authenticate(),
+                                                       ratelimit::LimitPerCaller(limiter, api_limits)};
+    auth::RegisterRoutes(router, {*database, *tokens, *login, *credentials, *guard, limiter, site_resolver,
+                                  auth_options, auth::SteadyNowMs, authenticate});
+    std::vector<web::Middleware> signed_in = authenticate;
+    signed_in.push_back(auth::RequireUser());
     users::RegisterRoutes(router, *users, {signed_in, {auth::RequireAdmin()}, {auth::RequireSelfOrAdmin("id")}});
     sites::RegisterRoutes(router, *sites,
                           {signed_in, {auth::RequireAdmin()}, {auth::RequireSiteAccess(site_resolver)}});

@@ -27,6 +27,7 @@ struct ServerConfig {
   std::vector<std::string> cors_origins;  // exact origins, e.g. "https://example.com"
   bool gzip = true;
   bool access_log = true;
+  bool secure_cookies = false;  // Secure on session cookies: set when clients reach Poste over HTTPS
 };
 
 struct DataConfig {
@@ -44,6 +45,13 @@ struct JobsConfig {
   std::int64_t lease_ms = 60000;
 };
 
+// Requests a minute per bucket (0: no limit), for the authenticated API (/api/v1 outside sign-in).
+struct RateLimitConfig {
+  std::int64_t api_per_ip = 600;
+  std::int64_t api_per_user = 1200;
+  std::int64_t api_per_api_key = 1200;
+};
+
 struct LogConfig {
   std::string level = "info";   // trace|debug|info|warn|error
   std::string format = "json";  // json|text
@@ -55,6 +63,7 @@ struct Config {
   DataConfig data;
   DatabaseConfig database;
   JobsConfig jobs;
+  RateLimitConfig rate_limit;
   LogConfig log;
 };
 

@@ -104,6 +104,7 @@ const KeySpec kKeys[] = {
      [](const Config& c) { return ShowArray(c.server.cors_origins); }},
     POSTE_BOOL("server.gzip", server.gzip),
     POSTE_BOOL("server.access_log", server.access_log),
+    POSTE_BOOL("server.secure_cookies", server.secure_cookies),
     {"data.dir", Kind::kString,
      [](Config& c, const Value& v) {
        const auto& text = std::get<std::string>(v);
@@ -127,6 +128,9 @@ const KeySpec kKeys[] = {
     POSTE_INT("jobs.workers", jobs.workers, 0, 256),
     POSTE_INT("jobs.poll_interval_ms", jobs.poll_interval_ms, 10, 3600000),
     POSTE_INT("jobs.lease_ms", jobs.lease_ms, 1000, 86400000),
+    POSTE_INT("rate_limit.api_per_ip", rate_limit.api_per_ip, 0, 10000000),
+    POSTE_INT("rate_limit.api_per_user", rate_limit.api_per_user, 0, 10000000),
+    POSTE_INT("rate_limit.api_per_api_key", rate_limit.api_per_api_key, 0, 10000000),
     {"log.level", Kind::kString,
      [](Config& c, const Value& v) {
        c.log.level = OneOf(v, {"trace", "debug", "info", "warn", "error"});

@@ -151,6 +151,13 @@ std::string_view ForUpdateSkipLocked(Dialect dialect) {
   return dialect == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
 }
 
+std::string_view ForUpdate(Dialect dialect) { return dialect == Dialect::kPostgres ? " FOR UPDATE" : ""; }
+
+Dialect DialectOf(soci::session& session) {
+  auto* backend = session.get_backend();
+  return backend != nullptr && backend->get_backend_name() == "postgresql" ? Dialect::kPostgres : Dialect::kSqlite;
+}
+
 std::string_view CaseInsensitiveLike(Dialect dialect) { return dialect == Dialect::kPostgres ? "ILIKE" : "LIKE"; }
 
 bool IsUniqueViolation(const std::exception& error) {

@@ -49,6 +49,11 @@ void LockMigrations(soci::session& session, Dialect dialect);
 // " FOR UPDATE SKIP LOCKED" on PostgreSQL, so concurrent claimers pass over each other's rows; empty on
 // SQLite, where the single writer connection already serialises claims.
 std::string_view ForUpdateSkipLocked(Dialect dialect);
+// " FOR UPDATE" on PostgreSQL (row locks held to the end of the transaction); "" on SQLite, whose single
+// writer already serialises write transactions.
+std::string_view ForUpdate(Dialect dialect);
+// The dialect of an open session (for store code that has only the session).
+Dialect DialectOf(soci::session& session);
 
 // The case-insensitive LIKE operator ("ILIKE" on PostgreSQL; SQLite's LIKE already ignores ASCII case).
 std::string_view CaseInsensitiveLike(Dialect dialect);

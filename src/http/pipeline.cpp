@@ -8,9 +8,9 @@
 
 #include "http/access_log.hpp"
 #include "http/http_metrics.hpp"
-#include "http/problem.hpp"
 #include "lib/gzip.hpp"
 #include "lib/ids.hpp"
+#include "lib/web/problem.hpp"
 
 namespace poste::http {
 
@@ -85,7 +85,7 @@ web::Task<web::Response> Pipeline::Dispatch(web::RequestContext& ctx, web::Match
   const web::Request& request = ctx.request;
   if (request.method == "OPTIONS") {
     auto allowed = router_.AllowedMethods(request.path);
-    if (allowed.empty()) co_return ProblemResponse(404, "No resource at this path.", request.path, ctx.request_id);
+    if (allowed.empty()) co_return web::ProblemResponse(404, "No resource at this path.", request.path, ctx.request_id);
     web::Response r = web::Response::Empty(204);
     r.headers.Set("Allow", JoinMethods(allowed));
     auto origin = request.headers.Get("Origin");
@@ -101,11 +101,11 @@ web::Task<web::Response> Pipeline::Dispatch(web::RequestContext& ctx, web::Match
 
   switch (match.kind) {
     case web::Match::Kind::kNotFound:
-      co_return ProblemResponse(404, "No resource at this path.", request.path, ctx.request_id);
+      co_return web::ProblemResponse(404, "No resource at this path.", request.path, ctx.request_id);
     case web::Match::Kind::kBadPath:
-      co_return ProblemResponse(400, "The path has a malformed percent-escape.", request.path, ctx.request_id);
+      co_return web::ProblemResponse(400, "The path has a malformed percent-escape.", request.path, ctx.request_id);
     case web::Match::Kind::kMethodNotAllowed: {
-      auto r = ProblemResponse(405, "This method is not allowed on this resource.", request.path, ctx.request_id);
+      auto r = web::ProblemResponse(405, "This method is not allowed on this resource.", request.path, ctx.request_id);
       r.headers.Set("Allow", JoinMethods(match.allowed));
       co_return r;
     }
@@ -127,13 +127,13 @@ web::Task<web::Response> Pipeline::Dispatch(web::RequestContext& ctx, web::Match
     if (e.status() >= 500) {
       spdlog::error("request {} failed: {}", ctx.request_id, e.detail().empty() ? e.message() : e.detail());
     }
-    co_return ProblemResponse(e, request.path, ctx.request_id);
+    co_return web::ProblemResponse(e, request.path, ctx.request_id);
   } catch (const std::exception& e) {
     spdlog::error("request {} failed with an unexpected exception: {}", ctx.request_id, e.what());
   } catch (...) {
     spdlog::error("request {} failed with an unknown exception", ctx.request_id);
   }
-  co_return ProblemResponse(AppError::Internal(""), request.path, ctx.request_id);
+  co_return web::ProblemResponse(AppError::Internal(""), request.path, ctx.request_id);
 }
 
 void Pipeline::Finish(const web::Request& request, web::Response& response, std::string_view request_id) const {
@@ -172,7 +172,7 @@ web::Response Pipeline::EarlyError(int status, std::string_view detail, std::str
   web::SplitTarget(target, path, query);
   web::Request request;
   request.path = path;
-  auto response = ProblemResponse(status, detail, path, id);
+  auto response = web::ProblemResponse(status, detail, path, id);
   Finish(request, response, id);
   if (metrics_) {
     metrics_->Begin();

@@ -60,7 +60,8 @@ class AuthApi : public poste::testing::DbTest {
       if (!site) return std::nullopt;
       return site->id;
     };
-    RegisterRoutes(router_, {db(), *tokens_, *login_, *credentials_, *guard_, *limiter_, resolver, {}});
+    RegisterRoutes(router_,
+                   {db(), *tokens_, *login_, *credentials_, *guard_, *limiter_, resolver, {}, SteadyNowMs, {}});
     // Probe routes, one per permission middleware.
     auto probe = router_.Group("/api/v1/probe", {guard_->Authenticate()});
     auto ok = [](web::RequestContext& ctx) -> web::Task<web::Response> {

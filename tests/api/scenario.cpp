@@ -21,6 +21,7 @@ void ApiTest::SetUp() {
   config.server.blocking_threads = 2;
   config.server.access_log = false;
   config.jobs.workers = 0;
+  Configure(config);
   app_ = std::make_unique<app::App>(config);
 }
 

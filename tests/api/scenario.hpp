@@ -28,6 +28,8 @@ class ApiTest : public DbTest {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Called with the test configuration before the App is built: a test changes what it needs.
+  virtual void Configure(app::Config& /*config*/) {}
 
   web::Response Call(const std::string& method, const std::string& target,
                      const std::vector<std::pair<std::string, std::string>>& headers = {},

@@ -50,11 +50,13 @@ AuthGuard::AuthGuard(db::Database& db, const TokenService& tokens, AuthGuardOpti
 void AuthGuard::Invalidate(std::int64_t user_id) {
   std::lock_guard lock(mu_);
   cache_.erase(user_id);
+  std::erase_if(keys_, [user_id](const auto& entry) { return entry.second.key.user_id == user_id; });
 }
 
 void AuthGuard::InvalidateAll() {
   std::lock_guard lock(mu_);
   cache_.clear();
+  keys_.clear();
 }
 
 std::optional<UserFacts> AuthGuard::CachedFacts(std::int64_t user_id) {
@@ -102,29 +104,77 @@ std::optional<web::Principal> AuthGuard::FromAccessToken(std::string_view token)
   return PrincipalFor(claims->user_id, Facts(claims->user_id), claims->token_version);
 }
 
-std::optional<web::Principal> AuthGuard::FromApiKey(std::string_view key) {
-  if (!key.starts_with(kApiKeyPrefix) || key.size() > 128) return std::nullopt;
-  const std::string hash = HashToken(key);
-  auto found = db_.ReadValue([&](soci::session& s) { return users::store::FindApiKeyByHash(s, hash); });
-  const std::int64_t wall = tokens_.NowMs();
-  if (!found || !found->UsableAt(wall)) return std::nullopt;
-  auto principal = PrincipalFor(found->user_id, Facts(found->user_id), std::nullopt);
+bool AuthGuard::Fresh(std::int64_t loaded_at_ms, std::int64_t now) const {
+  return now >= loaded_at_ms && now - loaded_at_ms < options_.cache_ttl_ms;
+}
+
+void AuthGuard::ForgetApiKey(std::int64_t key_id) {
+  std::lock_guard lock(mu_);
+  std::erase_if(keys_, [key_id](const auto& entry) { return entry.second.key.id == key_id; });
+}
+
+std::optional<web::Principal> AuthGuard::KeyPrincipal(const users::ApiKey& key, const std::optional<UserFacts>& facts,
+                                                      std::int64_t wall) const {
+  if (!key.UsableAt(wall)) return std::nullopt;
+  auto principal = PrincipalFor(key.user_id, facts, std::nullopt);
   if (!principal) return std::nullopt;
-  principal->api_key_id = found->id;
-  principal->key_sites = found->site_ids;
-  bool touch = false;
+  principal->api_key_id = key.id;
+  principal->key_sites = key.site_ids;
+  return principal;
+}
+
+bool AuthGuard::TouchDue(const users::ApiKey& key, std::int64_t wall, bool claim) {
+  const bool stale_in_db = !key.last_used_at || wall - *key.last_used_at >= options_.touch_interval_ms;
+  if (!stale_in_db) return false;
+  const std::int64_t now = steady_();
+  std::lock_guard lock(mu_);
+  auto it = touched_.find(key.id);
+  if (it != touched_.end() && now - it->second < options_.touch_interval_ms) return false;
+  if (claim) {
+    if (touched_.size() >= options_.cache_max_users) touched_.clear();
+    touched_[key.id] = now;
+  }
+  return true;
+}
+
+std::optional<std::optional<web::Principal>> AuthGuard::CachedApiKey(std::string_view key) {
+  if (!key.starts_with(kApiKeyPrefix) || key.size() > 128) return std::optional<web::Principal>();
+  const std::string hash = HashToken(key);
+  std::optional<users::ApiKey> record;
   {
     const std::int64_t now = steady_();
     std::lock_guard lock(mu_);
-    auto it = touched_.find(found->id);
-    bool stale_in_db = !found->last_used_at || wall - *found->last_used_at >= options_.touch_interval_ms;
-    if ((it == touched_.end() || now - it->second >= options_.touch_interval_ms) && stale_in_db) {
-      if (touched_.size() >= options_.cache_max_users) touched_.clear();
-      touched_[found->id] = now;
-      touch = true;
-    }
+    auto it = keys_.find(hash);
+    if (it != keys_.end() && Fresh(it->second.loaded_at_ms, now)) record = it->second.key;
   }
-  if (touch) db_.Write([&](soci::session& s) { users::store::TouchApiKey(s, found->id, wall); });
+  if (!record) return std::nullopt;
+  const std::int64_t wall = tokens_.NowMs();
+  if (!record->UsableAt(wall)) return std::optional<web::Principal>();
+  auto facts = CachedFacts(record->user_id);
+  if (!facts) return std::nullopt;
+  if (TouchDue(*record, wall, false)) return std::nullopt;
+  return KeyPrincipal(*record, facts, wall);
+}
+
+std::optional<web::Principal> AuthGuard::FromApiKey(std::string_view key) {
+  if (!key.starts_with(kApiKeyPrefix) || key.size() > 128) return std::nullopt;
+  if (auto cached = CachedApiKey(key)) return *cached;
+  const std::string hash = HashToken(key);
+  auto found = db_.ReadValue([&](soci::session& s) { return users::store::FindApiKeyByHash(s, hash); });
+  if (!found) return std::nullopt;
+  {
+    const std::int64_t now = steady_();
+    std::lock_guard lock(mu_);
+    if (keys_.size() >= options_.cache_max_users) keys_.clear();
+    keys_[hash] = KeyEntry{*found, now};
+  }
+  const std::int64_t wall = tokens_.NowMs();
+  auto principal = KeyPrincipal(*found, Facts(found->user_id), wall);
+  if (principal && TouchDue(*found, wall, true)) {
+    db_.Write([&](soci::session& s) { users::store::TouchApiKey(s, found->id, wall); });
+    std::lock_guard lock(mu_);
+    if (auto it = keys_.find(hash); it != keys_.end()) it->second.key.last_used_at = wall;
+  }
   return principal;
 }
 
@@ -151,7 +201,11 @@ web::Middleware AuthGuard::Authenticate() {
 
     std::optional<web::Principal> principal;
     if (std::string_view(credential).starts_with(kApiKeyPrefix)) {
-      principal = co_await blocking([this, &credential] { return FromApiKey(credential); });
+      if (auto cached = CachedApiKey(credential)) {
+        principal = std::move(*cached);
+      } else {
+        principal = co_await blocking([this, &credential] { return FromApiKey(credential); });
+      }
     } else {
       auto claims = tokens_.VerifyAccess(credential);
       if (claims) {

@@ -12,7 +12,10 @@
 //
 // What a user may do ({active, admin, sites, token_version}) is cached in process for a short TTL (5 s by
 // default), so a request with a valid access token costs no SQL; services that change a user call
-// Invalidate(user_id) so that this instance sees it at once (other instances within the TTL).
+// Invalidate(user_id) so that this instance sees it at once (other instances within the TTL). API keys are
+// cached the same way, by the SHA-256 of the key (never the key itself): a request with a known key is
+// answered on the I/O thread without SQL; revoking a key calls ForgetApiKey(id). The CLI and other instances
+// are seen within the TTL.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -25,6 +28,7 @@
 #include "lib/web/route.hpp"
 #include "modules/auth/auth_clock.hpp"
 #include "modules/auth/token_service.hpp"
+#include "modules/users/users_types.hpp"
 
 namespace poste::db {
 class Database;
@@ -60,12 +64,17 @@ class AuthGuard {
 
   // Forget what is cached of a user (role, sites, active or token_version changed).
   void Invalidate(std::int64_t user_id);
+  // Forget a cached API key (revoked).
+  void ForgetApiKey(std::int64_t key_id);
   void InvalidateAll();
 
   // The principal for an access token, or nullopt when it is invalid (any reason). Blocking on a cache miss.
   std::optional<web::Principal> FromAccessToken(std::string_view token);
-  // The principal for an API key, or nullopt. Blocking.
+  // The principal for an API key, or nullopt. Blocking on a cache miss.
   std::optional<web::Principal> FromApiKey(std::string_view key);
+  // From the caches alone, without blocking: nullopt when the key, its user's facts or a due last-used write
+  // need the database; else the answer (a principal, or nullopt inside for a refused key).
+  std::optional<std::optional<web::Principal>> CachedApiKey(std::string_view key);
   // The cached facts, nullopt on a miss (no SQL).
   std::optional<UserFacts> CachedFacts(std::int64_t user_id);
   // Cached facts, loading them on a miss (blocking); nullopt when there is no such user.
@@ -76,7 +85,16 @@ class AuthGuard {
     UserFacts facts;
     std::int64_t loaded_at_ms = 0;
   };
+  struct KeyEntry {
+    users::ApiKey key;
+    std::int64_t loaded_at_ms = 0;
+  };
   std::optional<UserFacts> Load(std::int64_t user_id);
+  bool Fresh(std::int64_t loaded_at_ms, std::int64_t now) const;
+  std::optional<web::Principal> KeyPrincipal(const users::ApiKey& key, const std::optional<UserFacts>& facts,
+                                             std::int64_t wall) const;
+  // Whether last_used_at should be written now (and, when so, records that it is being written).
+  bool TouchDue(const users::ApiKey& key, std::int64_t wall, bool claim);
   static std::optional<web::Principal> PrincipalFor(std::int64_t user_id, const std::optional<UserFacts>& facts,
                                                     std::optional<int> token_version);
 
@@ -86,7 +104,8 @@ class AuthGuard {
   Clock steady_;
   std::mutex mu_;
   std::map<std::int64_t, Entry> cache_;
-  std::map<std::int64_t, std::int64_t> touched_;  // api key id -> steady ms of the last TouchApiKey
+  std::map<std::string, KeyEntry, std::less<>> keys_;  // SHA-256 of the key (hex) -> the key's record
+  std::map<std::int64_t, std::int64_t> touched_;       // api key id -> steady ms of the last TouchApiKey
 };
 
 // 401 unless a principal is set.

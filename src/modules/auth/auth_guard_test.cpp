@@ -64,7 +64,7 @@ TEST_P(AuthGuardTest, ApiKeysScopesExpiryRevocationAndThrottledTouch) {
   web::Principal caller;
   caller.user_id = id;
   caller.admin = true;
-  auto created = credentials_->CreateApiKey(caller, "ci", {7, 3}, wall_ms + 3'600'000, {});
+  auto created = credentials_->CreateApiKey(caller, {}, "ci", {7, 3}, wall_ms + 3'600'000, {});
   EXPECT_TRUE(created.secret.starts_with("pst_"));
   EXPECT_EQ(created.key.prefix, created.secret.substr(0, 12));
   EXPECT_EQ(created.key.site_ids, (std::vector<std::int64_t>{3, 7}));
@@ -92,11 +92,27 @@ TEST_P(AuthGuardTest, ApiKeysScopesExpiryRevocationAndThrottledTouch) {
   wall_ms += 3'600'000;
   EXPECT_FALSE(guard_->FromApiKey(created.secret).has_value());  // expired
 
-  auto other = credentials_->CreateApiKey(caller, "other", {}, std::nullopt, {});
+  auto other = credentials_->CreateApiKey(caller, {}, "other", {}, std::nullopt, {});
   ASSERT_TRUE(guard_->FromApiKey(other.secret).has_value());
-  EXPECT_TRUE(credentials_->RevokeApiKey(id, other.key.id));
+  auto cached = guard_->CachedApiKey(other.secret);  // the next request needs no SQL
+  ASSERT_TRUE(cached.has_value());
+  ASSERT_TRUE(cached->has_value());
+  EXPECT_EQ((*cached)->api_key_id, other.key.id);
+  EXPECT_TRUE(credentials_->RevokeApiKey(id, other.key.id, {}));
+  // Revoked elsewhere (another instance, the CLI): the cache answers until its TTL...
+  EXPECT_TRUE(guard_->FromApiKey(other.secret).has_value());
+  steady_ms += 5'000;
   EXPECT_FALSE(guard_->FromApiKey(other.secret).has_value());
-  EXPECT_FALSE(credentials_->RevokeApiKey(id + 1, created.key.id));  // not that user's key
+  // ...revoked through this instance's route, which forgets the key: refused at once.
+  auto third = credentials_->CreateApiKey(caller, {}, "third", {}, std::nullopt, {});
+  ASSERT_TRUE(guard_->FromApiKey(third.secret).has_value());
+  EXPECT_TRUE(credentials_->RevokeApiKey(id, third.key.id, {}));
+  guard_->ForgetApiKey(third.key.id);
+  EXPECT_FALSE(guard_->CachedApiKey(third.secret).has_value());
+  EXPECT_FALSE(guard_->FromApiKey(third.secret).has_value());
+  // An unknown key is never answered from the cache.
+  EXPECT_FALSE(guard_->CachedApiKey("pst_unknown").has_value());
+  EXPECT_FALSE(credentials_->RevokeApiKey(id + 1, created.key.id, {}));  // not that user's key
 }
 
 TEST_P(AuthGuardTest, EditorsMayScopeKeysOnlyToTheirOwnSites) {
@@ -104,9 +120,9 @@ TEST_P(AuthGuardTest, EditorsMayScopeKeysOnlyToTheirOwnSites) {
   web::Principal editor;
   editor.user_id = id;
   editor.site_ids = {5};
-  EXPECT_NO_THROW(credentials_->CreateApiKey(editor, "ok", {5}, std::nullopt, {}));
+  EXPECT_NO_THROW(credentials_->CreateApiKey(editor, {}, "ok", {5}, std::nullopt, {}));
   try {
-    credentials_->CreateApiKey(editor, "no", {5, 6}, std::nullopt, {});
+    credentials_->CreateApiKey(editor, {}, "no", {5, 6}, std::nullopt, {});
     ADD_FAILURE();
   } catch (const AppError& e) {
     EXPECT_EQ(e.status(), 422);
@@ -120,8 +136,8 @@ TEST_P(AuthGuardTest, EditorsMayScopeKeysOnlyToTheirOwnSites) {
     if (s == "5") return 5;
     return std::nullopt;
   };
-  EXPECT_NO_THROW(credentials_->CreateApiKey(admin, "ok", {5}, std::nullopt, only_five));
-  EXPECT_THROW(credentials_->CreateApiKey(admin, "no", {9}, std::nullopt, only_five), AppError);
+  EXPECT_NO_THROW(credentials_->CreateApiKey(admin, {}, "ok", {5}, std::nullopt, only_five));
+  EXPECT_THROW(credentials_->CreateApiKey(admin, {}, "no", {9}, std::nullopt, only_five), AppError);
 }
 
 POSTE_INSTANTIATE_DB_TEST(AuthGuardTest);

@@ -1,7 +1,5 @@
 #include "modules/auth/auth_http.hpp"
 
-#include <nlohmann/json.hpp>
-
 namespace poste::auth {
 
 namespace {
@@ -41,27 +39,6 @@ std::string SetCookieValue(const CookieSpec& spec) {
   if (spec.secure) out += "; Secure";
   out += "; SameSite=Lax";
   return out;
-}
-
-web::Response ProblemFor(const web::RequestContext& ctx, const AppError& error) {
-  nlohmann::json body = {
-      {"type", "urn:poste:problem:" + std::string(ErrorSlug(error.code()))},
-      {"title", StatusTitle(error.status())},
-      {"status", error.status()},
-      {"detail", error.message()},
-      {"instance", ctx.request.path},
-      {"request_id", ctx.request_id},
-  };
-  if (!error.fields().empty()) {
-    auto& errors = body["errors"] = nlohmann::json::array();
-    for (const auto& f : error.fields())
-      errors.push_back({{"field", f.field}, {"code", f.code}, {"message", f.message}});
-  }
-  web::Response r;
-  r.status = error.status();
-  r.headers.Set("Content-Type", "application/problem+json");
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  return r;
 }
 
 bool IsSafeMethod(std::string_view method) {

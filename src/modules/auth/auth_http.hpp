@@ -1,6 +1,5 @@
 #pragma once
-// Small HTTP helpers of the auth module: cookies, and problem responses that must carry headers
-// (WWW-Authenticate on 401, Retry-After on 429), which a thrown AppError cannot.
+// Small HTTP helpers of the auth module: cookies and safe methods.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -8,6 +7,7 @@
 #include <vector>
 
 #include "lib/error.hpp"
+#include "lib/web/problem.hpp"
 #include "lib/web/route.hpp"
 
 namespace poste::auth {
@@ -32,9 +32,7 @@ struct CookieSpec {
 // A Set-Cookie header value, always SameSite=Lax.
 std::string SetCookieValue(const CookieSpec& spec);
 
-// The same application/problem+json document as the http layer's error mapper, built where a handler or a
-// middleware must add headers.
-web::Response ProblemFor(const web::RequestContext& ctx, const AppError& error);
+using web::ProblemFor;
 
 // True for GET, HEAD, OPTIONS (and TRACE): methods that must not change anything.
 bool IsSafeMethod(std::string_view method);

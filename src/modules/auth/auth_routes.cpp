@@ -8,8 +8,9 @@
 #include "lib/async/blocking.hpp"
 #include "lib/crypto/hash.hpp"
 #include "lib/crypto/random.hpp"
-#include "lib/ratelimit/headers.hpp"
+#include "lib/ratelimit/middleware.hpp"
 #include "lib/web/json_body.hpp"
+#include "modules/audit/audit_routes.hpp"
 #include "modules/auth/auth_http.hpp"
 #include "modules/auth/auth_types.hpp"
 #include "modules/users/users_store.hpp"
@@ -21,7 +22,7 @@ namespace {
 ClientInfo ClientOf(const web::RequestContext& ctx) {
   std::string agent(ctx.request.headers.Get("User-Agent").value_or(""));
   if (agent.size() > 512) agent.resize(512);
-  return {ctx.request.remote_ip, std::move(agent)};
+  return {ctx.request.remote_ip, std::move(agent), ctx.request_id};
 }
 
 web::Response JsonResponse(int status, const nlohmann::json& body) {
@@ -76,21 +77,9 @@ std::int64_t RefreshMaxAge(const Shared& shared) {
   return std::max<std::int64_t>(1, shared.deps.tokens.options().refresh_ttl_ms / 1000);
 }
 
-// Per-IP token bucket in front of a handler; RateLimit-* headers on every answer, Retry-After on 429.
-web::Middleware RateLimit(std::shared_ptr<Shared> shared, std::string name, ratelimit::Rule rule) {
-  return [shared, name = std::move(name), rule](web::RequestContext& ctx,
-                                                const web::Next& next) -> web::Task<web::Response> {
-    auto decision = shared->deps.limiter.Take(name + ":ip:" + ctx.request.remote_ip, rule, shared->deps.steady());
-    auto headers = ratelimit::RateLimitHeaders(rule, decision);
-    web::Response r;
-    if (!decision.allowed) {
-      r = ProblemFor(ctx, AppError(ErrorCode::kTooManyRequests, "Too many requests. Slow down."));
-    } else {
-      r = co_await next(ctx);
-    }
-    for (auto& [k, v] : headers) r.headers.Set(k, v);
-    co_return r;
-  };
+// Per-IP token bucket of its own in front of a sign-in route.
+web::Middleware RateLimit(const std::shared_ptr<Shared>& shared, std::string name, ratelimit::Rule rule) {
+  return ratelimit::LimitPerIp(shared->deps.limiter, {std::move(name), rule, {}, {}}, shared->deps.steady);
 }
 
 }  // namespace
@@ -98,7 +87,9 @@ web::Middleware RateLimit(std::shared_ptr<Shared> shared, std::string name, rate
 void RegisterRoutes(web::Router& router, AuthDeps deps) {
   auto shared = std::make_shared<Shared>(Shared{std::move(deps)});
   const bool secure = shared->deps.options.secure_cookies;
-  auto auth = router.Group("/api/v1/auth", {shared->deps.guard.Authenticate()});
+  auto authenticate = shared->deps.authenticate;
+  if (authenticate.empty()) authenticate.push_back(shared->deps.guard.Authenticate());
+  auto auth = router.Group("/api/v1/auth", std::move(authenticate));
   // Sign-in, refresh and sign-out take their credential from the body (or the refresh cookie), never from an
   // access token: an expired access cookie must not stand in their way.
   auto open = router.Group("/api/v1/auth");
@@ -231,8 +222,9 @@ void RegisterRoutes(web::Router& router, AuthDeps deps) {
             [shared](web::RequestContext& ctx) -> web::Task<web::Response> {
               auto body = ParseApiKeyBody(web::ParseJsonBody(ctx.request), shared->deps.tokens.NowMs());
               const web::Principal caller = *ctx.principal;
+              const auto origin = audit::OriginOf(ctx);
               auto created = co_await blocking([&] {
-                return shared->deps.credentials.CreateApiKey(caller, body.name, body.site_ids, body.expires_at,
+                return shared->deps.credentials.CreateApiKey(caller, origin, body.name, body.site_ids, body.expires_at,
                                                              shared->deps.site_exists);
               });
               auto json = users::ToJson(created.key);
@@ -247,8 +239,11 @@ void RegisterRoutes(web::Router& router, AuthDeps deps) {
               [shared](web::RequestContext& ctx) -> web::Task<web::Response> {
                 const auto key_id = ParseKeyId(ctx.Param("id"));
                 const auto user_id = ctx.principal->user_id;
-                bool ok = co_await blocking([&] { return shared->deps.credentials.RevokeApiKey(user_id, key_id); });
+                const auto origin = audit::OriginOf(ctx);
+                bool ok =
+                    co_await blocking([&] { return shared->deps.credentials.RevokeApiKey(user_id, key_id, origin); });
                 if (!ok) throw AppError::NotFound("No such API key.");
+                shared->deps.guard.ForgetApiKey(key_id);
                 co_return web::Response::Empty(204);
               },
               {}, {RequireSession()});
@@ -267,7 +262,8 @@ void RegisterRoutes(web::Router& router, AuthDeps deps) {
             [shared](web::RequestContext& ctx) -> web::Task<web::Response> {
               auto code = ParseCode(web::ParseJsonBody(ctx.request), "code");
               const auto id = ctx.principal->user_id;
-              auto codes = co_await blocking([&] { return shared->deps.credentials.ConfirmTotp(id, code); });
+              const auto origin = audit::OriginOf(ctx);
+              auto codes = co_await blocking([&] { return shared->deps.credentials.ConfirmTotp(id, code, origin); });
               shared->deps.guard.Invalidate(id);
               auto r = JsonResponse(200, {{"totp_enabled", true}, {"recovery_codes", codes}});
               r.headers.Set("Cache-Control", "no-store");
@@ -279,7 +275,8 @@ void RegisterRoutes(web::Router& router, AuthDeps deps) {
             [shared](web::RequestContext& ctx) -> web::Task<web::Response> {
               auto password = ParseCode(web::ParseJsonBody(ctx.request), "password");
               const auto id = ctx.principal->user_id;
-              co_await blocking([&] { shared->deps.credentials.DisableTotp(id, password); });
+              const auto origin = audit::OriginOf(ctx);
+              co_await blocking([&] { shared->deps.credentials.DisableTotp(id, password, origin); });
               shared->deps.guard.Invalidate(id);
               co_return web::Response::Empty(204);
             },

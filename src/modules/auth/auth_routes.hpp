@@ -2,6 +2,7 @@
 // /api/v1/auth/*: sign in, refresh, sign out, who am I, personal API keys, TOTP.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "lib/ratelimit/limiter.hpp"
 #include "lib/web/router.hpp"
@@ -33,6 +34,9 @@ struct AuthDeps {
   SiteResolver site_exists;  // blocking; checks the sites an admin scopes an API key to (may be empty)
   AuthRoutesOptions options;
   Clock steady = SteadyNowMs;  // for the limiter
+  // The chain in front of the routes that need a caller (me, API keys, TOTP): the API's rate limits around
+  // guard.Authenticate(). Empty: guard.Authenticate() alone.
+  std::vector<web::Middleware> authenticate;
 };
 
 void RegisterRoutes(web::Router& router, AuthDeps deps);

@@ -50,7 +50,7 @@ class AuthDbTest : public poste::testing::DbTest {
 
   LoginRequest Req(std::string email, std::string password, std::optional<std::string> totp = std::nullopt,
                    std::string ip = "203.0.113.7") {
-    return {std::move(email), std::move(password), std::move(totp), {std::move(ip), "test"}};
+    return {std::move(email), std::move(password), std::move(totp), {std::move(ip), "test", "test-request"}};
   }
 
   std::int64_t wall_ms = 1'700'000'000'000;

@@ -11,6 +11,7 @@
 #include "lib/crypto/secret_box.hpp"
 #include "lib/crypto/totp.hpp"
 #include "lib/error.hpp"
+#include "modules/audit/audit_service.hpp"
 #include "modules/auth/login_service.hpp"
 #include "modules/users/users_store.hpp"
 #include "modules/users/users_tokens_store.hpp"
@@ -33,8 +34,8 @@ CredentialsService::CredentialsService(db::Database& db, const TokenService& tok
                                        std::string totp_issuer)
     : db_(db), tokens_(tokens), box_(box), issuer_(std::move(totp_issuer)) {}
 
-CreatedApiKey CredentialsService::CreateApiKey(const web::Principal& caller, const std::string& name,
-                                               const std::vector<std::int64_t>& site_ids,
+CreatedApiKey CredentialsService::CreateApiKey(const web::Principal& caller, const audit::Origin& origin,
+                                               const std::string& name, const std::vector<std::int64_t>& site_ids,
                                                std::optional<std::int64_t> expires_at,
                                                const SiteResolver& site_exists) {
   std::vector<std::int64_t> outside;
@@ -55,6 +56,9 @@ CreatedApiKey CredentialsService::CreateApiKey(const web::Principal& caller, con
   const std::int64_t now = tokens_.NowMs();
   out.key = db_.WriteValue([&](soci::session& s) {
     auto id = users::store::InsertApiKey(s, row, now);
+    nlohmann::json changes = {{"name", row.name}, {"prefix", row.prefix}, {"site_ids", row.site_ids}};
+    if (expires_at) changes["expires_at"] = *expires_at;
+    audit::Record(s, audit::EntryFrom(origin, "api_key.create", "api_key", std::to_string(id), std::nullopt, changes));
     for (auto& k : users::store::ListApiKeys(s, caller.user_id)) {
       if (k.id == id) return k;
     }
@@ -67,9 +71,14 @@ std::vector<users::ApiKey> CredentialsService::ListApiKeys(std::int64_t user_id)
   return db_.ReadValue([&](soci::session& s) { return users::store::ListApiKeys(s, user_id); });
 }
 
-bool CredentialsService::RevokeApiKey(std::int64_t user_id, std::int64_t key_id) {
+bool CredentialsService::RevokeApiKey(std::int64_t user_id, std::int64_t key_id, const audit::Origin& origin) {
   const std::int64_t now = tokens_.NowMs();
-  return db_.WriteValue([&](soci::session& s) { return users::store::RevokeApiKey(s, user_id, key_id, now); });
+  return db_.WriteValue([&](soci::session& s) {
+    if (!users::store::RevokeApiKey(s, user_id, key_id, now)) return false;
+    audit::Record(s, audit::EntryFrom(origin, "api_key.revoke", "api_key", std::to_string(key_id), std::nullopt,
+                                      nlohmann::json::object()));
+    return true;
+  });
 }
 
 TotpSetup CredentialsService::SetupTotp(std::int64_t user_id) {
@@ -82,7 +91,8 @@ TotpSetup CredentialsService::SetupTotp(std::int64_t user_id) {
   return {crypto::Base32Encode(secret), crypto::ProvisioningUri(issuer_, auth.email, secret)};
 }
 
-std::vector<std::string> CredentialsService::ConfirmTotp(std::int64_t user_id, const std::string& code) {
+std::vector<std::string> CredentialsService::ConfirmTotp(std::int64_t user_id, const std::string& code,
+                                                         const audit::Origin& origin) {
   auto auth = RequireUser(db_, user_id);
   if (auth.totp_enabled) throw AppError::Conflict("Two-factor authentication is already enabled.");
   if (!auth.totp_secret) throw AppError::Conflict("Start the setup first (POST /api/v1/auth/totp/setup).");
@@ -97,11 +107,13 @@ std::vector<std::string> CredentialsService::ConfirmTotp(std::int64_t user_id, c
     users::store::SetTotp(s, user_id, *auth.totp_secret, true, now);
     users::store::AcceptTotpStep(s, user_id, *step);  // the confirming code cannot sign in again
     users::store::ReplaceRecoveryCodes(s, user_id, hashes);
+    audit::Record(s, audit::EntryFrom(origin, "user.totp.enable", "user", std::to_string(user_id), std::nullopt,
+                                      {{"totp_enabled", true}}));
   });
   return codes;
 }
 
-void CredentialsService::DisableTotp(std::int64_t user_id, const std::string& password) {
+void CredentialsService::DisableTotp(std::int64_t user_id, const std::string& password, const audit::Origin& origin) {
   auto auth = RequireUser(db_, user_id);
   if (!crypto::VerifyPassword(auth.password_hash, password)) {
     throw AppError::Validation({{"password", "invalid", "the password is incorrect"}});
@@ -110,6 +122,8 @@ void CredentialsService::DisableTotp(std::int64_t user_id, const std::string& pa
   db_.Write([&](soci::session& s) {
     users::store::SetTotp(s, user_id, std::nullopt, false, now);
     users::store::ReplaceRecoveryCodes(s, user_id, {});
+    audit::Record(s, audit::EntryFrom(origin, "user.totp.disable", "user", std::to_string(user_id), std::nullopt,
+                                      {{"totp_enabled", false}}));
   });
 }
 

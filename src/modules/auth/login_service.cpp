@@ -8,6 +8,7 @@
 #include "lib/crypto/secret_box.hpp"
 #include "lib/crypto/totp.hpp"
 #include "lib/ratelimit/backoff.hpp"
+#include "modules/audit/audit_service.hpp"
 #include "modules/users/users_store.hpp"
 #include "modules/users/users_tokens_store.hpp"
 
@@ -17,6 +18,14 @@ namespace {
 
 AppError BadCredentials(std::string detail) {
   return AppError(ErrorCode::kUnauthorized, kBadCredentials, std::move(detail));
+}
+
+audit::Origin OriginOf(const ClientInfo& client, std::optional<std::int64_t> user_id) {
+  audit::Origin origin;
+  origin.user_id = user_id;
+  origin.ip = client.ip;
+  origin.request_id = client.request_id;
+  return origin;
 }
 
 bool LooksLikeTotpCode(const std::string& s) {
@@ -38,10 +47,18 @@ LoginService::LoginService(db::Database& db, const TokenService& tokens, const c
       params_(params),
       steady_(steady ? std::move(steady) : Clock(SteadyNowMs)) {}
 
-void LoginService::Fail(const std::string& account_key, const std::string& ip_key) {
+void LoginService::Fail(const LoginRequest& request, std::optional<std::int64_t> user_id, const std::string& reason,
+                        const std::string& account_key, const std::string& ip_key) {
   const std::int64_t now = steady_();
   accounts_.RecordFailure(account_key, now);
   ips_.RecordFailure(ip_key, now);
+  // No actor (nobody signed in); the object is the account when it exists. The email is kept as typed (cut
+  // to the column's length) so that attacks on unknown accounts show in the log too.
+  nlohmann::json changes = {{"email", request.email.substr(0, 320)}, {"reason", reason}};
+  db_.Write([&](soci::session& s) {
+    audit::Record(s, audit::EntryFrom(OriginOf(request.client, std::nullopt), "auth.login_failed", "user",
+                                      user_id ? std::to_string(*user_id) : "", std::nullopt, changes));
+  });
 }
 
 bool LoginService::CheckSecondFactor(const users::UserAuth& user, const std::string& input) {
@@ -68,15 +85,15 @@ LoginResult LoginService::Login(const LoginRequest& request) {
   auto auth = db_.ReadValue([&](soci::session& s) { return users::store::GetAuthByEmailKey(s, request.email); });
   if (!auth) {
     crypto::BurnPasswordVerify(request.password, params_);
-    Fail(account_key, ip_key);
+    Fail(request, std::nullopt, "unknown_email", account_key, ip_key);
     throw BadCredentials("unknown email");
   }
   if (!crypto::VerifyPassword(auth->password_hash, request.password)) {
-    Fail(account_key, ip_key);
+    Fail(request, auth->id, "wrong_password", account_key, ip_key);
     throw BadCredentials("wrong password for user " + std::to_string(auth->id));
   }
   if (!auth->active) {
-    Fail(account_key, ip_key);
+    Fail(request, auth->id, "inactive", account_key, ip_key);
     throw BadCredentials("inactive user " + std::to_string(auth->id));
   }
   if (auth->totp_enabled) {
@@ -85,7 +102,7 @@ LoginResult LoginService::Login(const LoginRequest& request) {
                      {{"totp", "required", "enter the code of your authenticator app or a recovery code"}});
     }
     if (!CheckSecondFactor(*auth, *request.totp)) {
-      Fail(account_key, ip_key);
+      Fail(request, auth->id, "wrong_totp", account_key, ip_key);
       throw AppError(ErrorCode::kUnauthorized, "The second factor is incorrect.",
                      "wrong or replayed TOTP for user " + std::to_string(auth->id),
                      {{"totp", "invalid", "the code is wrong, expired or already used"}});
@@ -99,6 +116,10 @@ LoginResult LoginService::Login(const LoginRequest& request) {
   auto user = db_.WriteValue([&](soci::session& s) {
     if (rehash) users::store::SetPasswordHash(s, auth->id, *rehash, now);
     users::store::TouchLastLogin(s, auth->id, now);
+    audit::Record(s,
+                  audit::EntryFrom(OriginOf(request.client, auth->id), "auth.login", "user", std::to_string(auth->id),
+                                   std::nullopt,
+                                   {{"password_rehashed", rehash.has_value()}, {"second_factor", auth->totp_enabled}}));
     return users::store::GetById(s, auth->id);
   });
   if (!user) throw BadCredentials("user deleted during sign-in");

@@ -11,6 +11,8 @@
 // - TOTP, when the user enabled it: missing -> 401 with field error {totp, required}; wrong, or a code
 //   already used (the store's step guard) -> 401 {totp, invalid}. A recovery code is accepted instead, once.
 // - The password is rehashed when its parameters are outdated; last_login_at is updated.
+// - Audit: auth.login (actor and object: the user) in the transaction of last_login_at; auth.login_failed
+//   (no actor; the reason; the email as typed) for every failure after the lockout check.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -76,7 +78,9 @@ class LoginService {
   bool CheckSecondFactor(const users::UserAuth& user, const std::string& input);
 
  private:
-  void Fail(const std::string& account_key, const std::string& ip_key);
+  // Counts the failure for the account and the IP and writes an auth.login_failed audit entry.
+  void Fail(const LoginRequest& request, std::optional<std::int64_t> user_id, const std::string& reason,
+            const std::string& account_key, const std::string& ip_key);
 
   db::Database& db_;
   const TokenService& tokens_;

@@ -37,7 +37,7 @@ class LoginServiceTest : public AuthDbTest {
   std::pair<std::string, std::vector<std::string>> EnableTotp(std::int64_t user) {
     auto setup = credentials_->SetupTotp(user);
     auto secret = *crypto::Base32Decode(setup.secret);
-    auto codes = credentials_->ConfirmTotp(user, crypto::Totp(secret, wall_ms / 1000));
+    auto codes = credentials_->ConfirmTotp(user, crypto::Totp(secret, wall_ms / 1000), {});
     return {secret, codes};
   }
 };
@@ -156,18 +156,18 @@ TEST_P(LoginServiceTest, TotpSetupStaysPendingUntilConfirmedAndCanBeDisabled) {
   EXPECT_NE(*Auth(id).totp_secret, *crypto::Base32Decode(setup.secret));          // stored sealed
 
   try {
-    credentials_->ConfirmTotp(id, "12345x");
+    credentials_->ConfirmTotp(id, "12345x", {});
     ADD_FAILURE();
   } catch (const AppError& e) {
     EXPECT_EQ(e.status(), 422);
   }
   auto secret = *crypto::Base32Decode(setup.secret);
-  credentials_->ConfirmTotp(id, crypto::Totp(secret, wall_ms / 1000));
+  credentials_->ConfirmTotp(id, crypto::Totp(secret, wall_ms / 1000), {});
   EXPECT_THROW(credentials_->SetupTotp(id), AppError);  // 409 while enabled
 
-  EXPECT_THROW(credentials_->DisableTotp(id, "wrong"), AppError);
+  EXPECT_THROW(credentials_->DisableTotp(id, "wrong", {}), AppError);
   EXPECT_TRUE(Auth(id).totp_enabled);
-  credentials_->DisableTotp(id, "correct horse battery");
+  credentials_->DisableTotp(id, "correct horse battery", {});
   EXPECT_FALSE(Auth(id).totp_enabled);
   EXPECT_FALSE(Auth(id).totp_secret.has_value());
   EXPECT_NO_THROW(login_->Login(Req("pending@x.com", "correct horse battery")));

@@ -9,6 +9,7 @@
 #include "lib/crypto/hash.hpp"
 #include "lib/crypto/random.hpp"
 #include "lib/error.hpp"
+#include "modules/audit/audit_service.hpp"
 #include "modules/users/users_store.hpp"
 #include "modules/users/users_tokens_store.hpp"
 
@@ -20,6 +21,16 @@ constexpr const char* kRefreshFailed = "The refresh token is invalid or expired.
 
 AppError RefreshFailed(std::string detail) {
   return AppError(ErrorCode::kUnauthorized, kRefreshFailed, std::move(detail));
+}
+
+// A rotated refresh token presented again: someone else holds a copy. The family is revoked; the owner sees
+// this entry in the audit log (no actor: the presenter is unknown).
+void RecordReuse(soci::session& s, const users::RefreshToken& token, const ClientInfo& client) {
+  audit::Origin origin;
+  origin.ip = client.ip;
+  origin.request_id = client.request_id;
+  audit::Record(s, audit::EntryFrom(origin, "auth.refresh_reuse", "user", std::to_string(token.user_id), std::nullopt,
+                                    {{"family_revoked", true}}));
 }
 
 }  // namespace
@@ -106,6 +117,7 @@ IssuedTokens TokenService::Refresh(std::string_view refresh_token, const ClientI
     if (token->revoked_at) return Outcome::kRevoked;
     if (token->rotated_at) {
       users::store::RevokeFamily(s, token->family_id, now);
+      RecordReuse(s, *token, client);
       return Outcome::kReused;
     }
     if (token->expires_at <= now) return Outcome::kExpired;
@@ -117,6 +129,7 @@ IssuedTokens TokenService::Refresh(std::string_view refresh_token, const ClientI
     if (!users::store::MarkRotated(s, token->id, now)) {
       // A concurrent exchange of the same token won: one of the two holders is not the owner.
       users::store::RevokeFamily(s, token->family_id, now);
+      RecordReuse(s, *token, client);
       return Outcome::kReused;
     }
     out.user_id = user->id;

@@ -44,6 +44,7 @@ struct AccessClaims {
 struct ClientInfo {
   std::string ip;
   std::string user_agent;
+  std::string request_id;  // for the audit log
 };
 
 struct IssuedTokens {

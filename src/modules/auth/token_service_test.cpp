@@ -85,7 +85,7 @@ TEST_P(TokenServiceTest, RejectsTamperedForeignAndAlgNone) {
 
 TEST_P(TokenServiceTest, RefreshRotatesAndStoresOnlyHashes) {
   const auto user = AddUser("rot@x.com", "correct horse battery");
-  auto first = tokens_->IssueSession(user, 0, {"198.51.100.1", "agent"});
+  auto first = tokens_->IssueSession(user, 0, {"198.51.100.1", "agent", "r1"});
   EXPECT_EQ(first.expires_in_s, 900);
   EXPECT_EQ(first.refresh_expires_at_ms, wall_ms + std::int64_t{30} * 86'400'000);
   auto row = Row(first.refresh_token);
@@ -95,7 +95,7 @@ TEST_P(TokenServiceTest, RefreshRotatesAndStoresOnlyHashes) {
   EXPECT_EQ(row->ip, "198.51.100.1");
 
   wall_ms += 60'000;
-  auto second = tokens_->Refresh(first.refresh_token, {"198.51.100.2", "agent"});
+  auto second = tokens_->Refresh(first.refresh_token, {"198.51.100.2", "agent", "r2"});
   EXPECT_NE(second.refresh_token, first.refresh_token);
   EXPECT_EQ(second.user_id, user);
   EXPECT_TRUE(tokens_->VerifyAccess(second.access_token).has_value());

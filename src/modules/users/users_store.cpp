@@ -263,8 +263,13 @@ std::int64_t CountUsers(soci::session& s) {
 }
 
 std::int64_t CountActiveAdmins(soci::session& s) {
-  long long count = 0;
-  s << "SELECT COUNT(*) FROM users WHERE role = 'admin' AND active = 1", soci::into(count);
+  // The rows are locked (PostgreSQL) rather than counted, so that two transactions demoting two different
+  // admins cannot both see two: the second waits for the first and then counts without the demoted one.
+  const std::string sql =
+      "SELECT id FROM users WHERE role = 'admin' AND active = 1" + std::string(db::ForUpdate(db::DialectOf(s)));
+  soci::rowset<long long> ids = (s.prepare << sql);
+  std::int64_t count = 0;
+  for (auto it = ids.begin(); it != ids.end(); ++it) ++count;
   return count;
 }
 

@@ -56,7 +56,8 @@ bool SetSites(soci::session& s, std::int64_t user_id, const std::vector<std::int
 std::vector<std::int64_t> SitesOf(soci::session& s, std::int64_t user_id);  // ascending
 
 std::int64_t CountUsers(soci::session& s);
-// Active admins: a service refuses to demote, disable or delete the last one.
+// Active admins: a service refuses to demote, disable or delete the last one. Inside a Write, on PostgreSQL,
+// it locks their rows until the transaction ends (so concurrent demotions are serialised).
 std::int64_t CountActiveAdmins(soci::session& s);
 
 // Each returns false when there is no such user.

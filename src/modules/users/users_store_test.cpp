@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 #include <soci/soci.h>
+#include <chrono>
+#include <future>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -326,6 +329,33 @@ TEST_P(UsersStoreTest, CountsUsersAndActiveAdmins) {
   Add(Editor("c@x.com"));
   EXPECT_EQ(db().ReadValue([](soci::session& s) { return store::CountUsers(s); }), 3);
   EXPECT_EQ(db().ReadValue([](soci::session& s) { return store::CountActiveAdmins(s); }), 1);
+}
+
+// Two transactions, each demoting a different one of two admins after counting them: the second must count
+// without the first one's admin, or both would pass the "not the last admin" check and leave none.
+TEST_P(UsersStoreTest, CountingActiveAdminsSerialisesConcurrentDemotions) {
+  NewUser admin = Editor("a1@x.com");
+  admin.role = "admin";
+  const auto first = Add(admin);
+  admin.email = "a2@x.com";
+  Add(admin);
+  std::promise<void> demoted;
+  std::int64_t first_count = 0, second_count = 0;
+  std::thread a([&] {
+    db().Write([&](soci::session& s) {
+      first_count = store::CountActiveAdmins(s);
+      UserPatch patch;
+      patch.role = "editor";
+      store::Update(s, first, patch, 2);
+      demoted.set_value();
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // B must wait for this commit
+    });
+  });
+  demoted.get_future().wait();
+  db().Write([&](soci::session& s) { second_count = store::CountActiveAdmins(s); });
+  a.join();
+  EXPECT_EQ(first_count, 2);
+  EXPECT_EQ(second_count, 1) << "a concurrent transaction counted the admin being demoted";
 }
 
 TEST_P(UsersStoreTest, HostileTextInEveryFieldIsStoredVerbatim) {

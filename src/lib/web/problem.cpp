@@ -1,8 +1,8 @@
-#include "http/problem.hpp"
+#include "lib/web/problem.hpp"
 
 #include <nlohmann/json.hpp>
 
-namespace poste::http {
+namespace poste::web {
 
 namespace {
 
@@ -60,4 +60,8 @@ web::Response ProblemResponse(int status, std::string_view detail, std::string_v
   return Build(status, SlugForStatus(status), detail, instance, request_id, nullptr);
 }
 
-}  // namespace poste::http
+web::Response ProblemFor(const web::RequestContext& ctx, const AppError& error) {
+  return ProblemResponse(error, ctx.request.path, ctx.request_id);
+}
+
+}  // namespace poste::web
