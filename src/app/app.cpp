@@ -10,33 +10,11 @@
 #include <thread>
 
 #include "app/master_key.hpp"
-#include "db/database.hpp"
+#include "app/parts.hpp"
 #include "db/migrations.hpp"
 #include "http/access_log.hpp"
-#include "http/http_metrics.hpp"
-#include "http/pipeline.hpp"
 #include "http/server.hpp"
-#include "jobs/job_queue.hpp"
-#include "jobs/worker_pool.hpp"
-#include "lib/async/blocking_pool.hpp"
 #include "lib/crypto/encoding.hpp"
-#include "lib/crypto/hash.hpp"
-#include "lib/crypto/secret_box.hpp"
-#include "lib/metrics/metrics.hpp"
-#include "lib/ratelimit/memory_backoff.hpp"
-#include "lib/ratelimit/memory_limiter.hpp"
-#include "lib/ratelimit/middleware.hpp"
-#include "modules/audit/audit_routes.hpp"
-#include "modules/audit/audit_service.hpp"
-#include "modules/auth/auth_guard.hpp"
-#include "modules/auth/auth_routes.hpp"
-#include "modules/sites/sites_routes.hpp"
-#include "modules/sites/sites_service.hpp"
-#include "modules/sites/sites_store.hpp"
-#include "modules/system/system_routes.hpp"
-#include "modules/users/users_routes.hpp"
-#include "modules/users/users_service.hpp"
-
 namespace poste::app {
 
 namespace {
@@ -48,119 +26,61 @@ std::size_t Cores() {
 
 }  // namespace
 
-// Declaration order is construction order: each part only uses parts declared above it.
-struct App::Parts {
-  explicit Parts(const Config& c) : config(c), blocking(c.server.blocking_threads) {
-    previous_pool = BlockingPool::Install(&blocking);
-    std::filesystem::create_directories(config.data.dir);
-    database = db::Database::Open({ResolvedDatabaseUrl(config), config.database.pool_size});
-    db::Migrate(*database);  // logs each migration it applies
-    queue = std::make_unique<jobs::JobQueue>(*database);
-    jobs::WorkerPoolOptions worker_options;
-    worker_options.lease_ms = config.jobs.lease_ms;
-    worker_options.poll_interval = std::chrono::milliseconds(config.jobs.poll_interval_ms);
-    workers = std::make_unique<jobs::WorkerPool>(*queue, worker_options);
-    SetUpIdentity();
-    RegisterMetrics();
-    http_metrics = std::make_unique<http::HttpMetrics>(registry);
-    system::RegisterRoutes(router, {*database, registry, [this] { RefreshJobCounts(); }});
-    pipeline = std::make_unique<http::Pipeline>(
-        router,
-        http::PipelineOptions{config.server.body_limit_bytes, config.server.cors_origins, config.server.gzip,
-                              config.server.access_log},
-        http_metrics.get());
-  }
+App::Parts::Parts(const Config& c) : config(c), blocking(c.server.blocking_threads) {
+  previous_pool = BlockingPool::Install(&blocking);
+  std::filesystem::create_directories(config.data.dir);
+  database = db::Database::Open({ResolvedDatabaseUrl(config), config.database.pool_size});
+  db::Migrate(*database);  // logs each migration it applies
+  queue = std::make_unique<jobs::JobQueue>(*database);
+  jobs::WorkerPoolOptions worker_options;
+  worker_options.lease_ms = config.jobs.lease_ms;
+  worker_options.poll_interval = std::chrono::milliseconds(config.jobs.poll_interval_ms);
+  workers = std::make_unique<jobs::WorkerPool>(*queue, worker_options);
+  SetUpIdentity();
+  SetUpContent();
+  SetUpMedia();
+  SetUpContacts();
+  SetUpPublic();
+  RegisterMetrics();
+  http_metrics = std::make_unique<http::HttpMetrics>(registry);
+  system::RegisterRoutes(router, {*database, registry, [this] { RefreshJobCounts(); }});
+  pipeline =
+      std::make_unique<http::Pipeline>(router,
+                                       http::PipelineOptions{config.server.body_limit_bytes, config.server.cors_origins,
+                                                             config.server.gzip, config.server.access_log},
+                                       http_metrics.get());
+}
 
-  ~Parts() {
-    registry.RemoveCallback("poste_blocking_pool_queue_depth");
-    registry.RemoveCallback("poste_db_pool_connections");
-    registry.RemoveCallback("poste_jobs");
-    BlockingPool::Install(previous_pool);
-  }
+App::Parts::~Parts() {
+  registry.RemoveCallback("poste_blocking_pool_queue_depth");
+  registry.RemoveCallback("poste_db_pool_connections");
+  registry.RemoveCallback("poste_jobs");
+  BlockingPool::Install(previous_pool);
+}
 
-  void SetUpIdentity() {
-    master_key = LoadMasterKey(config, *database);
-    secrets = std::make_unique<crypto::SecretBox>(crypto::SecretBox::FromKeys(master_key));
-    // The JWT key is derived from the master key, never stored: rotating the master key rotates it too.
-    tokens = std::make_unique<auth::TokenService>(
-        *database, crypto::HmacSha256(crypto::AsStringView(master_key), "poste/jwt-hs256/v1"));
-    login = std::make_unique<auth::LoginService>(*database, *tokens, *secrets, login_failures, login_failures);
-    credentials = std::make_unique<auth::CredentialsService>(*database, *tokens, *secrets);
-    guard = std::make_unique<auth::AuthGuard>(*database, *tokens);
-    users = std::make_unique<users::UsersService>(*database, crypto::PasswordParams{},
-                                                  [g = guard.get()](std::int64_t id) { g->Invalidate(id); });
-    sites = std::make_unique<sites::SitesService>(*database, *secrets, [g = guard.get()] { g->InvalidateAll(); });
-    audit = std::make_unique<audit::AuditService>(*database);
-    site_resolver = [s = sites.get()](std::string_view id_or_slug) { return s->ResolveSite(id_or_slug); };
-    auth::AuthRoutesOptions auth_options;
-    auth_options.secure_cookies = config.server.secure_cookies;
-    // The signed-in API's limits: per IP before the credentials are checked, per user or key after.
-    const ratelimit::GroupRules api_limits{"api", ratelimit::PerMinute(config.rate_limit.api_per_ip),
-                                           ratelimit::PerMinute(config.rate_limit.api_per_user),
-                                           ratelimit::PerMinute(config.rate_limit.api_per_api_key)};
-    const std::vector<web::Middleware> authenticate = {ratelimit::LimitPerIp(limiter, api_limits),
-                                                       guard->Authenticate(),
-                                                       ratelimit::LimitPerCaller(limiter, api_limits)};
-    auth::RegisterRoutes(router, {*database, *tokens, *login, *credentials, *guard, limiter, site_resolver,
-                                  auth_options, auth::SteadyNowMs, authenticate});
-    std::vector<web::Middleware> signed_in = authenticate;
-    signed_in.push_back(auth::RequireUser());
-    users::RegisterRoutes(router, *users, {signed_in, {auth::RequireAdmin()}, {auth::RequireSelfOrAdmin("id")}});
-    sites::RegisterRoutes(router, *sites,
-                          {signed_in, {auth::RequireAdmin()}, {auth::RequireSiteAccess(site_resolver)}});
-    audit::RegisterRoutes(router, *audit, {signed_in, {auth::RequireAdmin()}});
-  }
-
-  void RegisterMetrics() {
-    registry.AddGauge("poste_build_info", "Build information; the value is always 1.", {"version"})
-        .With({POSTE_VERSION})
-        .Set(1);
-    registry.AddGaugeCallback("poste_blocking_pool_queue_depth", "Blocking tasks waiting for a thread.",
-                              [this] { return static_cast<double>(blocking.Queued()); });
-    registry.AddGaugeCallback("poste_db_pool_connections", "Database connections, by state.", {"state"}, [this] {
-      auto stats = database->Stats();
-      return metrics::LabelledValues{{{"in_use"}, static_cast<double>(stats.in_use)},
-                                     {{"idle"}, static_cast<double>(stats.size - stats.in_use)}};
-    });
-    registry.AddGaugeCallback("poste_jobs", "Jobs in the durable queue, by state.", {"state"}, [this] {
-      std::lock_guard lock(job_counts_mu);
-      return job_counts;
-    });
-  }
-
-  // Runs on the blocking pool before each scrape: the gauge callbacks themselves must not run SQL.
-  void RefreshJobCounts() {
-    metrics::LabelledValues values;
-    for (const auto& [state, count] : queue->CountByState()) values.push_back({{state}, static_cast<double>(count)});
+void App::Parts::RegisterMetrics() {
+  registry.AddGauge("poste_build_info", "Build information; the value is always 1.", {"version"})
+      .With({POSTE_VERSION})
+      .Set(1);
+  registry.AddGaugeCallback("poste_blocking_pool_queue_depth", "Blocking tasks waiting for a thread.",
+                            [this] { return static_cast<double>(blocking.Queued()); });
+  registry.AddGaugeCallback("poste_db_pool_connections", "Database connections, by state.", {"state"}, [this] {
+    auto stats = database->Stats();
+    return metrics::LabelledValues{{{"in_use"}, static_cast<double>(stats.in_use)},
+                                   {{"idle"}, static_cast<double>(stats.size - stats.in_use)}};
+  });
+  registry.AddGaugeCallback("poste_jobs", "Jobs in the durable queue, by state.", {"state"}, [this] {
     std::lock_guard lock(job_counts_mu);
-    job_counts = std::move(values);
-  }
+    return job_counts;
+  });
+}
 
-  Config config;
-  BlockingPool* previous_pool = nullptr;  // restored on destruction (tests build several apps)
-  BlockingPool blocking;
-  metrics::Registry registry;
-  std::unique_ptr<db::Database> database;
-  std::unique_ptr<jobs::JobQueue> queue;
-  std::unique_ptr<jobs::WorkerPool> workers;
-  web::Router router;
-  crypto::SecretKey master_key{};
-  std::unique_ptr<crypto::SecretBox> secrets;
-  std::unique_ptr<auth::TokenService> tokens;
-  ratelimit::MemoryBackoff login_failures;
-  ratelimit::MemoryLimiter limiter;
-  std::unique_ptr<auth::LoginService> login;
-  std::unique_ptr<auth::CredentialsService> credentials;
-  std::unique_ptr<auth::AuthGuard> guard;
-  std::unique_ptr<users::UsersService> users;
-  std::unique_ptr<sites::SitesService> sites;
-  std::unique_ptr<audit::AuditService> audit;
-  auth::SiteResolver site_resolver;
-  std::unique_ptr<http::HttpMetrics> http_metrics;
-  std::unique_ptr<http::Pipeline> pipeline;
-  std::mutex job_counts_mu;
-  metrics::LabelledValues job_counts;
-};
+void App::Parts::RefreshJobCounts() {
+  metrics::LabelledValues values;
+  for (const auto& [state, count] : queue->CountByState()) values.push_back({{state}, static_cast<double>(count)});
+  std::lock_guard lock(job_counts_mu);
+  job_counts = std::move(values);
+}
 
 App::App(const Config& config) : parts_(std::make_unique<Parts>(config)) {}
 App::~App() = default;

@@ -1,0 +1,89 @@
+#pragma once
+// The App's parts (internal to src/app): every service, store and route of the running server, built in
+// declaration order. Each capability wires itself in its own file (wire_<capability>.cpp defines its
+// Parts::SetUp<Capability>), so the modules' wiring does not pile up in app.cpp.
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "app/app.hpp"
+#include "app/config.hpp"
+#include "db/database.hpp"
+#include "http/http_metrics.hpp"
+#include "http/pipeline.hpp"
+#include "jobs/job_queue.hpp"
+#include "jobs/worker_pool.hpp"
+#include "lib/async/blocking_pool.hpp"
+#include "lib/crypto/hash.hpp"
+#include "lib/crypto/secret_box.hpp"
+#include "lib/metrics/metrics.hpp"
+#include "lib/ratelimit/memory_backoff.hpp"
+#include "lib/ratelimit/memory_limiter.hpp"
+#include "lib/ratelimit/middleware.hpp"
+#include "modules/audit/audit_routes.hpp"
+#include "modules/audit/audit_service.hpp"
+#include "modules/auth/auth_guard.hpp"
+#include "modules/auth/auth_routes.hpp"
+#include "modules/sites/sites_routes.hpp"
+#include "modules/sites/sites_service.hpp"
+#include "modules/sites/sites_store.hpp"
+#include "modules/system/system_routes.hpp"
+#include "modules/users/users_routes.hpp"
+#include "modules/users/users_service.hpp"
+
+namespace poste::app {
+
+// Declaration order is construction order: each part only uses parts declared above it.
+struct App::Parts {
+  explicit Parts(const Config& c);
+  ~Parts();
+
+  // Each capability in its wire_<name>.cpp: identity; then issue 4's collections and entries, media,
+  // contacts and webhooks, and SEO with the public read API (after content: it serves the entries).
+  void SetUpIdentity();
+  void SetUpContent();
+  void SetUpMedia();
+  void SetUpContacts();
+  void SetUpPublic();
+  void RegisterMetrics();
+  // Runs on the blocking pool before each scrape: the gauge callbacks themselves must not run SQL.
+  void RefreshJobCounts();
+
+  Config config;
+  BlockingPool* previous_pool = nullptr;  // restored on destruction (tests build several apps)
+  BlockingPool blocking;
+  metrics::Registry registry;
+  std::unique_ptr<db::Database> database;
+  std::unique_ptr<jobs::JobQueue> queue;
+  std::unique_ptr<jobs::WorkerPool> workers;
+  web::Router router;
+  crypto::SecretKey master_key{};
+  std::unique_ptr<crypto::SecretBox> secrets;
+  std::unique_ptr<auth::TokenService> tokens;
+  ratelimit::MemoryBackoff login_failures;
+  ratelimit::MemoryLimiter limiter;
+  std::unique_ptr<auth::LoginService> login;
+  std::unique_ptr<auth::CredentialsService> credentials;
+  std::unique_ptr<auth::AuthGuard> guard;
+  std::unique_ptr<users::UsersService> users;
+  std::unique_ptr<sites::SitesService> sites;
+  std::unique_ptr<audit::AuditService> audit;
+  auth::SiteResolver site_resolver;
+  // The middleware chains later capabilities reuse: a signed-in caller (rate limits, authentication), and
+  // the checks for admin only and for access to the {site} of the path (404 otherwise).
+  std::vector<web::Middleware> signed_in;
+  std::vector<web::Middleware> admin_only;
+  std::vector<web::Middleware> site_access;
+  // --- issue 4 parts: each capability adds its members in its block ---
+  // content
+  // media
+  // contacts and webhooks
+  // seo and public
+  // --- end issue 4 parts ---
+  std::unique_ptr<http::HttpMetrics> http_metrics;
+  std::unique_ptr<http::Pipeline> pipeline;
+  std::mutex job_counts_mu;
+  metrics::LabelledValues job_counts;
+};
+
+}  // namespace poste::app
