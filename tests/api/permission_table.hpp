@@ -196,15 +196,7 @@ class PermissionTable : public ApiTest {
   // limits are per IP: the table spreads its calls over many addresses).
   web::Response Call(const std::string& method, const std::string& target, const Headers& headers = {},
                      const std::string& body = {}, const std::string& ip = "192.0.2.1") {
-    web::Request request;
-    request.method = method;
-    request.target = target;
-    web::SplitTarget(target, request.path, request.query);
-    for (const auto& [k, v] : headers) request.headers.Add(k, v);
-    if (!body.empty()) request.headers.Set("Content-Type", "application/json");
-    request.body = body;
-    request.remote_ip = ip;
-    return RunTask(application().pipeline().Handle(request));
+    return CallFrom(ip, method, target, headers, body);
   }
 
   nlohmann::json Login(const std::string& email) {

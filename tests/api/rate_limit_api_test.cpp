@@ -42,15 +42,7 @@ class RateLimitApi : public ApiTest {
 
   web::Response From(const std::string& ip, const std::string& method, const std::string& target,
                      const Headers& headers = {}, const std::string& body = {}) {
-    web::Request request;
-    request.method = method;
-    request.target = target;
-    web::SplitTarget(target, request.path, request.query);
-    for (const auto& [k, v] : headers) request.headers.Add(k, v);
-    if (!body.empty()) request.headers.Set("Content-Type", "application/json");
-    request.body = body;
-    request.remote_ip = ip;
-    return RunTask(application().pipeline().Handle(request));
+    return CallFrom(ip, method, target, headers, body);
   }
 
   Headers Session(const std::string& email) {

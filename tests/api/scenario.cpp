@@ -44,6 +44,20 @@ web::Response ApiTest::Call(const std::string& method, const std::string& target
   return RunTask(app_->pipeline().Handle(request));
 }
 
+web::Response ApiTest::CallFrom(const std::string& ip, const std::string& method, const std::string& target,
+                                const std::vector<std::pair<std::string, std::string>>& headers,
+                                const std::string& body) {
+  web::Request request;
+  request.method = method;
+  request.target = target;
+  web::SplitTarget(target, request.path, request.query);
+  for (const auto& [k, v] : headers) request.headers.Add(k, v);
+  if (!body.empty() && !request.headers.Get("Content-Type")) request.headers.Set("Content-Type", "application/json");
+  request.body = body;
+  request.remote_ip = ip;
+  return RunTask(app_->pipeline().Handle(request));
+}
+
 void ApiTest::Run(const std::vector<Scenario>& scenarios) {
   for (const auto& s : scenarios) {
     SCOPED_TRACE(s.name + ": " + s.method + " " + s.target);

@@ -34,6 +34,11 @@ class ApiTest : public DbTest {
   web::Response Call(const std::string& method, const std::string& target,
                      const std::vector<std::pair<std::string, std::string>>& headers = {},
                      const std::string& body = {});
+  // The same from client address `ip`, with Content-Type: application/json added when there is a body and
+  // no Content-Type header.
+  web::Response CallFrom(const std::string& ip, const std::string& method, const std::string& target,
+                         const std::vector<std::pair<std::string, std::string>>& headers = {},
+                         const std::string& body = {});
   // Runs each scenario, reporting every mismatch with the scenario's name.
   void Run(const std::vector<Scenario>& scenarios);
 
