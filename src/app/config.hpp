@@ -28,6 +28,7 @@ struct ServerConfig {
   bool gzip = true;
   bool access_log = true;
   bool secure_cookies = false;  // Secure on session cookies: set when clients reach Poste over HTTPS
+  std::size_t public_cache_bytes = 64 * 1024 * 1024;  // ready-bytes cache of public reads; 0: off
 };
 
 struct DataConfig {
@@ -50,6 +51,18 @@ struct RateLimitConfig {
   std::int64_t api_per_ip = 600;
   std::int64_t api_per_user = 1200;
   std::int64_t api_per_api_key = 1200;
+  std::int64_t public_per_ip = 1200;  // the anonymous public read API (/api/v1/public), per client IP
+};
+
+// The media library (uploads under <data.dir>/media).
+struct MediaConfig {
+  std::uint64_t max_upload_bytes = 104857600;  // 100 MiB; larger uploads are refused with 413
+};
+
+// Webhook deliveries. Targets must be public addresses (the SSRF guard) unless listed here: networks
+// ("10.0.0.0/8"), addresses ("127.0.0.1") or host names ("hooks.intranet.example").
+struct WebhooksConfig {
+  std::vector<std::string> allow_private_targets;
 };
 
 struct LogConfig {
@@ -64,6 +77,8 @@ struct Config {
   DatabaseConfig database;
   JobsConfig jobs;
   RateLimitConfig rate_limit;
+  MediaConfig media;
+  WebhooksConfig webhooks;
   LogConfig log;
 };
 

@@ -8,6 +8,7 @@
 #include <initializer_list>
 
 #include "db/database_url.hpp"
+#include "lib/net/target_policy.hpp"
 
 namespace poste::app::config_keys {
 
@@ -105,6 +106,7 @@ const KeySpec kKeys[] = {
     POSTE_BOOL("server.gzip", server.gzip),
     POSTE_BOOL("server.access_log", server.access_log),
     POSTE_BOOL("server.secure_cookies", server.secure_cookies),
+    POSTE_INT("server.public_cache_bytes", server.public_cache_bytes, 0, 68719476736),
     {"data.dir", Kind::kString,
      [](Config& c, const Value& v) {
        const auto& text = std::get<std::string>(v);
@@ -131,6 +133,19 @@ const KeySpec kKeys[] = {
     POSTE_INT("rate_limit.api_per_ip", rate_limit.api_per_ip, 0, 10000000),
     POSTE_INT("rate_limit.api_per_user", rate_limit.api_per_user, 0, 10000000),
     POSTE_INT("rate_limit.api_per_api_key", rate_limit.api_per_api_key, 0, 10000000),
+    POSTE_INT("rate_limit.public_per_ip", rate_limit.public_per_ip, 0, 10000000),
+    POSTE_INT("media.max_upload_bytes", media.max_upload_bytes, 1, 68719476736),
+    {"webhooks.allow_private_targets", Kind::kStringArray,
+     [](Config& c, const Value& v) {
+       const auto& entries = std::get<std::vector<std::string>>(v);
+       for (const auto& entry : entries) {
+         if (!net::TargetPolicy::IsValidEntry(entry)) {
+           throw Problem{"expected networks (10.0.0.0/8), addresses (127.0.0.1) or host names, got " + Quote(entry)};
+         }
+       }
+       c.webhooks.allow_private_targets = entries;
+     },
+     [](const Config& c) { return ShowArray(c.webhooks.allow_private_targets); }},
     {"log.level", Kind::kString,
      [](Config& c, const Value& v) {
        c.log.level = OneOf(v, {"trace", "debug", "info", "warn", "error"});

@@ -14,9 +14,11 @@
 #include "jobs/job_queue.hpp"
 #include "jobs/worker_pool.hpp"
 #include "lib/async/blocking_pool.hpp"
+#include "lib/cache/ready_cache.hpp"
 #include "lib/crypto/hash.hpp"
 #include "lib/crypto/secret_box.hpp"
 #include "lib/metrics/metrics.hpp"
+#include "lib/net/http_client.hpp"
 #include "lib/ratelimit/memory_backoff.hpp"
 #include "lib/ratelimit/memory_limiter.hpp"
 #include "lib/ratelimit/middleware.hpp"
@@ -24,12 +26,17 @@
 #include "modules/audit/audit_service.hpp"
 #include "modules/auth/auth_guard.hpp"
 #include "modules/auth/auth_routes.hpp"
+#include "modules/contacts/contacts_service.hpp"
+#include "modules/content/content_service.hpp"
+#include "modules/media/media_service.hpp"
+#include "modules/seo/seo_service.hpp"
 #include "modules/sites/sites_routes.hpp"
 #include "modules/sites/sites_service.hpp"
 #include "modules/sites/sites_store.hpp"
 #include "modules/system/system_routes.hpp"
 #include "modules/users/users_routes.hpp"
 #include "modules/users/users_service.hpp"
+#include "modules/webhooks/webhooks_service.hpp"
 
 namespace poste::app {
 
@@ -76,9 +83,16 @@ struct App::Parts {
   std::vector<web::Middleware> site_access;
   // --- issue 4 parts: each capability adds its members in its block ---
   // content
+  std::unique_ptr<content::ContentService> content;
   // media
+  std::unique_ptr<media::MediaService> media;
   // contacts and webhooks
+  std::unique_ptr<contacts::ContactsService> contacts;
+  std::unique_ptr<net::HttpClient> webhook_client;
+  std::unique_ptr<webhooks::WebhooksService> webhooks;
   // seo and public
+  std::unique_ptr<cache::ReadyCache> public_cache;  // ready answers of /api/v1/public (server.public_cache_bytes)
+  std::unique_ptr<seo::SeoService> seo;
   // --- end issue 4 parts ---
   std::unique_ptr<http::HttpMetrics> http_metrics;
   std::unique_ptr<http::Pipeline> pipeline;

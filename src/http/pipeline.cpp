@@ -38,6 +38,23 @@ bool AcceptsGzip(const web::Request& request) {
   return params.find("q=0") == std::string_view::npos || params.find("q=0.") != std::string_view::npos;
 }
 
+// Adds a token to Vary unless a Vary header already names it (a handler may have set it).
+void AddVary(web::Headers& h, std::string_view token) {
+  for (const auto& [name, value] : h.All()) {
+    if (!web::IEquals(name, "Vary")) continue;
+    std::string_view rest = value;
+    while (!rest.empty()) {
+      auto comma = rest.find(',');
+      auto item = rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      if (web::IEquals(item, token)) return;
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
+  h.Add("Vary", std::string(token));
+}
+
 std::string JoinMethods(const std::vector<std::string>& methods) {
   std::string out;
   for (const auto& m : methods) {
@@ -83,7 +100,9 @@ web::Task<web::Response> Pipeline::Handle(web::Request& request, web::Match matc
 
 web::Task<web::Response> Pipeline::Dispatch(web::RequestContext& ctx, web::Match& match) {
   const web::Request& request = ctx.request;
-  if (request.method == "OPTIONS") {
+  // OPTIONS is answered here, unless a route declares OPTIONS itself (a preflight that depends on the
+  // resource, e.g. a public site's own domains).
+  if (request.method == "OPTIONS" && match.kind != web::Match::Kind::kFound) {
     auto allowed = router_.AllowedMethods(request.path);
     if (allowed.empty()) co_return web::ProblemResponse(404, "No resource at this path.", request.path, ctx.request_id);
     web::Response r = web::Response::Empty(204);
@@ -150,9 +169,10 @@ void Pipeline::Finish(const web::Request& request, web::Response& response, std:
   }
   if (auto origin = request.headers.Get("Origin"); origin && OriginAllowed(*origin)) {
     h.Set("Access-Control-Allow-Origin", std::string(*origin));
-    h.Add("Vary", "Origin");
+    AddVary(h, "Origin");
   }
-  if (options_.gzip && response.body.size() >= kGzipMinBytes && !h.Has("Content-Encoding") && Compressible(type)) {
+  if (options_.gzip && !response.encoded && response.body.size() >= kGzipMinBytes && !h.Has("Content-Encoding") &&
+      Compressible(type)) {
     h.Add("Vary", "Accept-Encoding");
     if (AcceptsGzip(request)) {
       response.body = GzipCompress(response.body);

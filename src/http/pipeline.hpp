@@ -28,6 +28,10 @@ class Pipeline {
   web::Match Match(std::string_view method, std::string_view path) const { return router_.Find(method, path); }
   // The body limit of the matched route, or the default when no route matches.
   std::size_t BodyLimit(const web::Match& match) const;
+  // Whether the matched route reads its body itself as it arrives (RouteOptions::stream_body).
+  bool StreamsBody(const web::Match& match) const {
+    return match.kind == web::Match::Kind::kFound && match.route->options.stream_body;
+  }
 
   web::Task<web::Response> Handle(web::Request& request);
   web::Task<web::Response> Handle(web::Request& request, web::Match match);

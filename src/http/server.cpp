@@ -21,6 +21,7 @@
 #include <charconv>
 #include <ctime>
 #include <limits>
+#include <span>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -28,6 +29,8 @@
 #include <vector>
 
 #include "http/pipeline.hpp"
+#include "lib/error.hpp"
+#include "lib/web/body_source.hpp"
 
 namespace poste::http {
 
@@ -113,6 +116,80 @@ ReadFailure ClassifyReadError(error_code ec, bool timed_out, bool in_body) {
   return {400, in_body ? "The request body is not valid HTTP/1.1 framing." : "The request is not valid HTTP/1.1."};
 }
 
+ErrorCode CodeOfStatus(int status) {
+  switch (status) {
+    case 413:
+      return ErrorCode::kPayloadTooLarge;
+    case 408:
+      return ErrorCode::kTimeout;
+    default:
+      return ErrorCode::kBadRequest;
+  }
+}
+
+// The body of a streamed route's request (RouteOptions::stream_body), read from the socket as the handler
+// asks for it. Each wait for bytes gets server.body_timeout: an upload may take long, a stalled one may not.
+// "100 Continue" goes out on the first read, so a request refused before its body (401, 404) never makes the
+// client send it.
+class SocketBody final : public web::BodySource {
+ public:
+  SocketBody(Connection& conn, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& parser,
+             std::chrono::milliseconds timeout, bool send_continue)
+      : conn_(conn), buffer_(buffer), parser_(parser), timeout_(timeout), send_continue_(send_continue) {}
+
+  asio::awaitable<std::size_t> Read(std::span<char> into) override {
+    if (failed_) throw AppError(ErrorCode::kBadRequest, "The request body could not be read.");
+    if (parser_.is_done() || into.empty()) co_return 0;
+    error_code ec;
+    if (send_continue_) {
+      send_continue_ = false;
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      conn_.Arm(timeout_);
+      co_await asio::async_write(conn_.socket, asio::buffer(kContinue.data(), kContinue.size()),
+                                 asio::redirect_error(asio::use_awaitable, ec));
+      conn_.Disarm();
+      if (ec) Fail(ec);
+    }
+    std::size_t n = 0;
+    while (n == 0 && !parser_.is_done()) {
+      parser_.get().body().data = into.data();
+      parser_.get().body().size = into.size();
+      conn_.Arm(timeout_);
+      co_await bhttp::async_read(conn_.socket, buffer_, parser_, asio::redirect_error(asio::use_awaitable, ec));
+      conn_.Disarm();
+      if (ec == bhttp::error::need_buffer) ec = {};
+      if (ec) Fail(ec);
+      n = into.size() - parser_.get().body().size;
+    }
+    co_return n;
+  }
+  std::optional<std::uint64_t> Length() const override {
+    auto length = parser_.content_length();
+    return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
+  }
+
+  // The whole body was read: the connection can carry the next request.
+  bool Complete() const { return !failed_ && parser_.is_done(); }
+
+ private:
+  [[noreturn]] void Fail(error_code ec) {
+    failed_ = true;
+    auto failure = ClassifyReadError(ec, conn_.timed_out, true);
+    if (failure.status == 0) {
+      throw AppError(ErrorCode::kBadRequest, "The request body ended before it was complete.",
+                     "client went away mid-body: " + ec.message());
+    }
+    throw AppError(CodeOfStatus(failure.status), std::string(failure.detail));
+  }
+
+  Connection& conn_;
+  beast::flat_buffer& buffer_;
+  bhttp::request_parser<bhttp::buffer_body>& parser_;
+  std::chrono::milliseconds timeout_;
+  bool send_continue_;
+  bool failed_ = false;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -128,6 +205,10 @@ struct Server::Impl {
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
   asio::awaitable<bool> WriteResponse(Connection& conn, web::Response&& response, bool head, bool keep_alive,
                                       unsigned version);
+  // A request of a stream_body route, from its header on; returns whether the connection can go on.
+  asio::awaitable<bool> ServeStreamed(std::shared_ptr<Connection> conn, beast::flat_buffer& buffer,
+                                      bhttp::request_parser<bhttp::string_body>& header_parser, web::Request request,
+                                      web::Match match, std::size_t limit);
   void BeginDrain();
   void Forget(const std::shared_ptr<Connection>& conn);
 
@@ -300,9 +381,10 @@ asio::awaitable<bool> Server::Impl::WriteResponse(Connection& conn, web::Respons
   out += HttpDate();
   out += "\r\n";
   bool no_body_status = (status >= 100 && status < 200) || status == 204 || status == 304;
+  const bool streamed = response.stream != nullptr;
   if (!no_body_status) {
     out += "Content-Length: ";
-    AppendNumber(out, response.body.size());
+    AppendNumber(out, streamed ? response.stream->Length().value_or(0) : response.body.size());
     out += "\r\n";
   }
   if (!keep_alive) {
@@ -312,12 +394,73 @@ asio::awaitable<bool> Server::Impl::WriteResponse(Connection& conn, web::Respons
   }
   out += "\r\n";
   std::array<asio::const_buffer, 2> buffers{asio::buffer(out), asio::const_buffer()};
-  if (!head && !no_body_status) buffers[1] = asio::buffer(response.body);
+  if (!head && !no_body_status && !streamed) buffers[1] = asio::buffer(response.body);
   error_code ec;
   conn.Arm(options.body_timeout);
   co_await asio::async_write(conn.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
   conn.Disarm();
-  co_return !ec;
+  if (ec || !streamed || head || no_body_status) co_return !ec;
+  // A streamed body (a file): chunk by chunk, each write under the body timeout. A source that fails or ends
+  // early cannot keep the Content-Length promise: the connection ends.
+  std::uint64_t left = response.stream->Length().value_or(0);
+  std::vector<char> chunk(static_cast<std::size_t>(std::min<std::uint64_t>(left, 64 * 1024)));
+  while (left > 0) {
+    std::size_t n = 0;
+    try {
+      n = co_await response.stream->Read(std::span<char>(chunk.data(), std::min<std::uint64_t>(chunk.size(), left)));
+    } catch (const std::exception& e) {
+      spdlog::error("streaming a response body failed: {}", e.what());
+      co_return false;
+    }
+    if (n == 0) co_return false;
+    conn.Arm(options.body_timeout);
+    co_await asio::async_write(conn.socket, asio::buffer(chunk.data(), n),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    conn.Disarm();
+    if (ec) co_return false;
+    left -= n;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> Server::Impl::ServeStreamed(std::shared_ptr<Connection> conn, beast::flat_buffer& buffer,
+                                                  bhttp::request_parser<bhttp::string_body>& header_parser,
+                                                  web::Request request, web::Match match, std::size_t limit) {
+  const auto& header = header_parser.get();
+  const unsigned version = header.version();
+  const bool client_keep_alive = header.keep_alive();
+  auto expect = header.find(bhttp::field::expect);
+  const bool send_continue = expect != header.end() && beast::iequals(expect->value(), "100-continue");
+  for (const auto& field : header) request.headers.Add(std::string(field.name_string()), std::string(field.value()));
+  request.remote_ip = conn->remote_ip;
+  const bool head = request.method == "HEAD";
+  // The header is parsed; the rest goes through a parser that writes body bytes into the handler's buffers.
+  bhttp::request_parser<bhttp::buffer_body> parser(std::move(header_parser));
+  parser.body_limit(limit);
+  auto body = std::make_shared<SocketBody>(*conn, buffer, parser, options.body_timeout, send_continue);
+  request.body_stream = body;
+  web::Response response = co_await pipeline.Handle(request, std::move(match));
+  request.body_stream.reset();
+  const bool complete = body->Complete();
+  const bool keep_alive = client_keep_alive && !draining && complete;
+  if (!co_await WriteResponse(*conn, std::move(response), head, keep_alive, version)) co_return false;
+  if (keep_alive) co_return true;
+  error_code ignored;
+  conn->socket.shutdown(tcp::socket::shutdown_send, ignored);
+  if (!complete) {
+    // The client may still be sending the body nobody read: swallow it for a moment, so that closing does not
+    // reset the connection before the client has read the answer.
+    std::array<char, 16 * 1024> sink;
+    conn->Arm(std::chrono::milliseconds(2000));
+    for (std::size_t drained = 0; drained < 64 * 1024 * 1024;) {
+      error_code ec;
+      drained +=
+          co_await conn->socket.async_read_some(asio::buffer(sink), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+    }
+    conn->Disarm();
+  }
+  co_return false;
 }
 
 asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
@@ -369,6 +512,15 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
       auto r = pipeline.EarlyError(413, "The request body is larger than this resource accepts.", target, client_id);
       co_await WriteResponse(*conn, std::move(r), false, false, header.version());
       co_return;
+    }
+    if (pipeline.StreamsBody(match)) {
+      web::Request request;
+      request.method.assign(method.data(), method.size());
+      request.target.assign(target.data(), target.size());
+      request.path = std::move(path);
+      request.query = std::move(query);
+      if (!co_await ServeStreamed(conn, buffer, parser, std::move(request), std::move(match), limit)) co_return;
+      continue;
     }
     parser.body_limit(limit);
     if (!parser.is_done()) {

@@ -1,6 +1,7 @@
 #pragma once
 // Plain HTTP request and response values. Beast stays inside the http layer's session; everything
 // above it (routes, middleware, handlers, tests) works with these.
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8,6 +9,8 @@
 #include <vector>
 
 namespace poste::web {
+
+class BodySource;  // lib/web/body_source.hpp
 
 // Header names compare case-insensitively; order and duplicates are kept.
 class Headers {
@@ -33,6 +36,9 @@ struct Request {
   Headers headers;
   std::string body;
   std::string remote_ip;
+  // Set by the server for a route with RouteOptions::stream_body: the body, still on the socket (and `body`
+  // empty). Handlers read either through BodyOf(request), which also covers an in-memory body.
+  std::shared_ptr<BodySource> body_stream;
 
   // Percent-decoded value of a query parameter, if present.
   std::optional<std::string> QueryParam(std::string_view name) const;
@@ -42,6 +48,12 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // When set, the body is streamed from it instead (its Length() bytes, sent as Content-Length), and `body`
+  // stays empty: files are sent in chunks, never read whole.
+  std::shared_ptr<BodySource> stream;
+  // The body is final as it is (e.g. a ready-bytes cache entry that already chose its encoding and set
+  // Vary): the pipeline neither compresses it nor adds Vary: Accept-Encoding.
+  bool encoded = false;
 
   static Response Json(int status, std::string body);
   static Response Text(int status, std::string body, std::string content_type = "text/plain; charset=utf-8");

@@ -39,6 +39,9 @@ using Middleware = std::function<Task<Response>(RequestContext&, const Next&)>;
 struct RouteOptions {
   std::size_t body_limit = 0;  // bytes; 0 means the server default (server.body_limit_bytes); 413 beyond
   bool documented = true;      // false for routes kept out of the OpenAPI document
+  // The server hands the handler the body as it arrives (BodyOf(ctx.request), lib/web/body_source.hpp) instead
+  // of reading it whole first; body_limit still caps it (413) and server.body_timeout bounds each wait for bytes.
+  bool stream_body = false;
 };
 
 struct Route {

@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "db/query.hpp"
+
 namespace poste::media::store {
 
 void ReplaceRefs(soci::session& s, std::int64_t site_id, std::string_view owner_type, std::int64_t owner_id,
@@ -33,6 +35,24 @@ std::vector<MediaRef> RefsTo(soci::session& s, std::int64_t site_id, std::int64_
   std::vector<MediaRef> out;
   for (const auto& row : rows) {
     out.push_back({site_id, media_id, row.get<std::string>(0), static_cast<std::int64_t>(row.get<long long>(1))});
+  }
+  return out;
+}
+
+std::vector<std::int64_t> ExistingMediaIds(soci::session& s, std::int64_t site_id,
+                                           const std::vector<std::int64_t>& media_ids) {
+  std::vector<std::int64_t> out;
+  if (media_ids.empty()) return out;
+  db::Query q(s);
+  long long id = 0;
+  q.Into(id);
+  const std::set<std::int64_t> unique(media_ids.begin(), media_ids.end());
+  std::string sql =
+      "SELECT id FROM media WHERE site_id = " + q.Int(site_id) + " AND id IN (" + q.IntList(unique) + ") ORDER BY id";
+  if (q.Execute(sql)) {
+    do {
+      out.push_back(id);
+    } while (q.Fetch());
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #include <soci/soci.h>
 
 #include "db/database.hpp"
+#include "modules/media/media_store.hpp"
 #include "modules/sites/sites_store.hpp"
 #include "support/db_fixture.hpp"
 
@@ -18,30 +19,57 @@ class MediaRefsStoreTest : public testing::DbTest {
     site.name = slug;
     return db().WriteValue([&](soci::session& s) { return sites::store::Insert(s, site, 1); });
   }
+  // A media item of the site (media_refs.media_id references media).
+  std::int64_t AddMedia(std::int64_t site_id, const std::string& sha) {
+    MediaItem item;
+    item.site_id = site_id;
+    item.sha256 = sha;
+    item.ext = "pdf";
+    item.content_type = "application/pdf";
+    item.family = "document";
+    item.size_bytes = 1;
+    item.filename = "a.pdf";
+    return *db().WriteValue([&](soci::session& s) { return Insert(s, item); });
+  }
 };
 
 TEST_P(MediaRefsStoreTest, ReplaceListAndDeleteRefs) {
   const auto a = AddSite("a"), b = AddSite("b");
+  const auto m5 = AddMedia(a, "five"), m6 = AddMedia(a, "six"), other = AddMedia(b, "five");
   db().Write([&](soci::session& s) {
-    ReplaceRefs(s, a, "entry", 10, {5, 6, 5});
-    ReplaceRefs(s, a, "entry", 11, {5});
-    ReplaceRefs(s, b, "entry", 12, {5});
+    ReplaceRefs(s, a, "entry", 10, {m5, m6, m5});
+    ReplaceRefs(s, a, "entry", 11, {m5});
+    ReplaceRefs(s, b, "entry", 12, {other});
   });
-  auto uses = db().ReadValue([&](soci::session& s) { return RefsTo(s, a, 5); });
+  auto uses = db().ReadValue([&](soci::session& s) { return RefsTo(s, a, m5); });
   ASSERT_EQ(uses.size(), 2u);
   EXPECT_EQ(uses[0].owner_id, 10);
   EXPECT_EQ(uses[1].owner_id, 11);
   EXPECT_EQ(uses[0].owner_type, "entry");
   // Replacing drops what the owner no longer uses.
-  db().Write([&](soci::session& s) { ReplaceRefs(s, a, "entry", 10, {6}); });
-  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, 5); }).size(), 1u);
-  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, 6); }).size(), 1u);
+  db().Write([&](soci::session& s) { ReplaceRefs(s, a, "entry", 10, {m6}); });
+  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, m5); }).size(), 1u);
+  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, m6); }).size(), 1u);
   db().Write([&](soci::session& s) { DeleteRefs(s, "entry", 11); });
-  EXPECT_TRUE(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, 5); }).empty());
-  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return RefsTo(s, b, 5); }).size(), 1u) << "other site untouched";
+  EXPECT_TRUE(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, m5); }).empty());
+  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return RefsTo(s, b, other); }).size(), 1u) << "other site untouched";
   // Deleting a site deletes its refs.
   db().Write([&](soci::session& s) { s << "DELETE FROM sites WHERE id = :id", soci::use(static_cast<long long>(b)); });
-  EXPECT_TRUE(db().ReadValue([&](soci::session& s) { return RefsTo(s, b, 5); }).empty());
+  EXPECT_TRUE(db().ReadValue([&](soci::session& s) { return RefsTo(s, b, other); }).empty());
+}
+
+TEST_P(MediaRefsStoreTest, ExistingMediaIdsAreTheSitesOnly) {
+  const auto a = AddSite("a"), b = AddSite("b");
+  const auto mine = AddMedia(a, "x"), theirs = AddMedia(b, "y");
+  auto found = db().ReadValue([&](soci::session& s) { return ExistingMediaIds(s, a, {theirs, mine, 999999, mine}); });
+  EXPECT_EQ(found, std::vector<std::int64_t>{mine});
+  EXPECT_TRUE(db().ReadValue([&](soci::session& s) { return ExistingMediaIds(s, a, {}); }).empty());
+  // An unknown media id cannot be referenced: the foreign key refuses it.
+  EXPECT_ANY_THROW(db().Write([&](soci::session& s) { ReplaceRefs(s, a, "entry", 1, {999999}); }));
+  // Deleting the item deletes its refs.
+  db().Write([&](soci::session& s) { ReplaceRefs(s, a, "entry", 1, {mine}); });
+  db().Write([&](soci::session& s) { Delete(s, a, mine); });
+  EXPECT_TRUE(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, mine); }).empty());
 }
 
 POSTE_INSTANTIATE_DB_TEST(MediaRefsStoreTest);

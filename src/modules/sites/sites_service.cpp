@@ -84,7 +84,7 @@ Site SitesService::Create(const web::Principal& caller, const audit::Origin& ori
 Site SitesService::Update(const audit::Origin& origin, std::int64_t site_id, const SitePatch& patch) {
   ThrowIfAny(Validate(patch));
   const auto now = NowMs();
-  return db_.WriteValue([&](soci::session& s) {
+  auto updated = db_.WriteValue([&](soci::session& s) {
     auto before = store::GetById(s, site_id);
     if (!before) throw NoSite();
     auto after = store::Update(s, site_id, patch, now);
@@ -95,6 +95,8 @@ Site SitesService::Update(const audit::Origin& origin, std::int64_t site_id, con
     }
     return *after;
   });
+  for (const auto& listener : on_changed_) listener(site_id);
+  return updated;
 }
 
 void SitesService::Delete(const web::Principal& caller, const audit::Origin& origin, std::int64_t site_id) {
@@ -107,6 +109,7 @@ void SitesService::Delete(const web::Principal& caller, const audit::Origin& ori
                                       {{"slug", before->slug}, {"name", before->name}, {"domains", before->domains}}));
   });
   if (on_deleted_) on_deleted_();
+  for (const auto& listener : on_changed_) listener(site_id);
 }
 
 std::vector<Setting> SitesService::Settings(std::int64_t site_id) {

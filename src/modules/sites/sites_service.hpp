@@ -54,6 +54,10 @@ class SitesService {
   // For other modules (mail, AI): a setting's plain value, opened when secret; nullopt when not set.
   std::optional<std::string> SettingValue(std::int64_t site_id, const std::string& key);
 
+  // Adds a listener called with a site's id after a change of its own fields (Update) or its deletion has
+  // committed: the public read cache drops what it holds for the site. Add listeners while wiring only.
+  void OnChanged(std::function<void(std::int64_t site_id)> listener) { on_changed_.push_back(std::move(listener)); }
+
   // The id of the site named by {site} (an id or a slug), for the site-access middleware.
   std::optional<std::int64_t> ResolveSite(std::string_view id_or_slug);
 
@@ -64,6 +68,7 @@ class SitesService {
   db::Database& db_;
   const crypto::SecretBox& secrets_;
   std::function<void()> on_deleted_;
+  std::vector<std::function<void(std::int64_t)>> on_changed_;
 };
 
 }  // namespace poste::sites

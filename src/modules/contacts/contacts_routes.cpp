@@ -1,0 +1,198 @@
+#include "modules/contacts/contacts_routes.hpp"
+
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "lib/async/blocking.hpp"
+#include "lib/error.hpp"
+#include "lib/validate/text.hpp"
+#include "lib/web/form_urlencoded.hpp"
+#include "lib/web/json_body.hpp"
+#include "modules/audit/audit_routes.hpp"
+#include "modules/contacts/contacts_csv.hpp"
+#include "modules/contacts/contacts_service.hpp"
+
+namespace poste::contacts {
+
+namespace {
+
+constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
+
+std::vector<web::Middleware> Concat(std::vector<web::Middleware> a, const std::vector<web::Middleware>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+
+std::int64_t SiteId(const web::RequestContext& ctx) {
+  if (ctx.site_id <= 0) throw AppError::Internal("site route reached without the site-access middleware");
+  return ctx.site_id;
+}
+
+// {id} of the path: a positive integer, else 404 (as for an id that does not exist).
+std::int64_t ContactId(const web::RequestContext& ctx) {
+  const auto& text = ctx.Param("id");
+  std::int64_t id = 0;
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw AppError::NotFound("No such contact.");
+  }
+  for (char c : text) id = id * 10 + (c - '0');
+  if (id <= 0) throw AppError::NotFound("No such contact.");
+  return id;
+}
+
+Submission ParseSubmission(const web::Request& request) {
+  // The server enforces the route's body limit while reading; checked again for any other caller.
+  if (request.body.size() > kContactBodyLimit) {
+    throw AppError(ErrorCode::kPayloadTooLarge, "The request body is too large.", {},
+                   {{"body", "too_large", "at most " + std::to_string(kContactBodyLimit) + " bytes"}});
+  }
+  std::vector<FieldError> errors;
+  Submission out;
+  if (web::IsFormUrlencoded(request)) {
+    web::FormLimits limits;
+    limits.max_body = kContactBodyLimit;
+    out = SubmissionFromForm(web::ParseFormFields(request.body, limits), errors);
+  } else {
+    auto json = web::ParseJsonBody(request);  // 415 for any other content type
+    if (!json.is_object()) {
+      throw AppError::BadRequest("The body must be a JSON object.", {{"body", "invalid_type", "expected an object"}});
+    }
+    out = SubmissionFromJson(json, errors);
+  }
+  if (!errors.empty()) throw AppError::Validation(std::move(errors));
+  return out;
+}
+
+ContactFilter ParseFilter(const web::Request& r) {
+  ContactFilter f;
+  if (auto status = r.QueryParam("status")) {
+    auto parsed = ParseStatusFilter(*status);
+    if (!parsed) {
+      throw AppError::BadRequest("The query parameter status is invalid.",
+                                 {{"status", "invalid", "one of inbox, unread, read, archived, all"}});
+    }
+    f.status = *parsed;
+  }
+  f.from_ms = audit::QueryInt(r, "from", 0, kMaxId);
+  f.to_ms = audit::QueryInt(r, "to", 0, kMaxId);
+  if (auto q = r.QueryParam("q")) {
+    if (!validate::IsValidUtf8(*q) || validate::HasControlChars(*q, false) ||
+        validate::Utf8Length(*q) > kMaxQueryChars) {
+      throw AppError::BadRequest("The query parameter q is invalid.",
+                                 {{"q", "invalid", "at most 200 characters of UTF-8 text on one line"}});
+    }
+    f.q = *q;
+  }
+  f.limit = static_cast<int>(audit::QueryInt(r, "limit", 1, kMaxListLimit).value_or(50));
+  f.cursor = audit::QueryInt(r, "cursor", 1, kMaxId);
+  return f;
+}
+
+ContactPatch ParsePatch(const web::Request& request) {
+  auto json = web::ParseJsonBody(request);
+  if (!json.is_object()) {
+    throw AppError::BadRequest("The body must be a JSON object.", {{"body", "invalid_type", "expected an object"}});
+  }
+  std::vector<FieldError> errors;
+  ContactPatch p;
+  for (const char* name : {"read", "archived"}) {
+    auto it = json.find(name);
+    if (it == json.end() || it->is_null()) continue;
+    if (!it->is_boolean()) {
+      errors.push_back({name, "invalid_type", "must be a boolean"});
+      continue;
+    }
+    (std::string_view(name) == "read" ? p.read : p.archived) = it->get<bool>();
+  }
+  if (!errors.empty()) throw AppError::Validation(std::move(errors));
+  return p;
+}
+
+}  // namespace
+
+void RegisterRoutes(web::Router& router, ContactsService& service, ContactsRouteGuards guards) {
+  auto api = router.Group("/api/v1");
+  const auto site = Concat(guards.user, guards.site_access);
+
+  web::RouteOptions form_options;
+  form_options.body_limit = kContactBodyLimit;
+  api.Post(
+      "/public/sites/{site}/contact",
+      [&service, resolve = guards.resolve_site](web::RequestContext& ctx) -> web::Task<web::Response> {
+        const std::string key = ctx.Param("site");
+        auto site_id = co_await blocking([&] { return resolve(key); });
+        if (!site_id) throw AppError::NotFound("No such site.");
+        auto submission = ParseSubmission(ctx.request);
+        ClientInfo client{ctx.request.remote_ip, std::string(ctx.request.headers.Get("User-Agent").value_or(""))};
+        const auto id = *site_id;
+        co_await blocking([&] { service.Submit(id, submission, client); });
+        // The same answer whether it was stored or dropped as spam.
+        co_return web::Response::Json(202, R"({"status":"received"})");
+      },
+      form_options, guards.public_form);
+
+  api.Get(
+      "/sites/{site}/contacts",
+      [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
+        const auto id = SiteId(ctx);
+        auto filter = ParseFilter(ctx.request);
+        auto page = co_await blocking([&] { return service.List(id, filter); });
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& c : page.items) items.push_back(ToJson(c));
+        nlohmann::json body = {
+            {"items", std::move(items)},
+            {"next_cursor", page.next_cursor ? nlohmann::json(std::to_string(*page.next_cursor)) : nlohmann::json()}};
+        co_return web::Response::Json(200, Dump(body));
+      },
+      {}, site);
+
+  api.Get(
+      "/sites/{site}/contacts.csv",
+      [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
+        const auto id = SiteId(ctx);
+        auto filter = ParseFilter(ctx.request);
+        auto csv = co_await blocking([&] { return service.ExportCsv(id, filter); });
+        auto response = web::Response::Text(200, std::move(csv), "text/csv; charset=utf-8; header=present");
+        response.headers.Set("Content-Disposition", "attachment; filename=\"contacts-" + std::to_string(id) + ".csv\"");
+        response.headers.Set("Cache-Control", "no-store");
+        co_return response;
+      },
+      {}, site);
+
+  api.Get(
+      "/sites/{site}/contacts/{id}",
+      [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
+        const auto site_id = SiteId(ctx);
+        const auto id = ContactId(ctx);
+        auto found = co_await blocking([&] { return service.Get(site_id, id); });
+        co_return web::Response::Json(200, Dump(ToJson(found)));
+      },
+      {}, site);
+
+  api.Patch(
+      "/sites/{site}/contacts/{id}",
+      [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
+        const auto site_id = SiteId(ctx);
+        const auto id = ContactId(ctx);
+        auto patch = ParsePatch(ctx.request);
+        auto origin = audit::OriginOf(ctx);
+        auto updated = co_await blocking([&] { return service.Update(origin, site_id, id, patch); });
+        co_return web::Response::Json(200, Dump(ToJson(updated)));
+      },
+      {}, site);
+
+  api.Delete(
+      "/sites/{site}/contacts/{id}",
+      [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
+        const auto site_id = SiteId(ctx);
+        const auto id = ContactId(ctx);
+        auto origin = audit::OriginOf(ctx);
+        co_await blocking([&] { service.Delete(origin, site_id, id); });
+        co_return web::Response::Empty(204);
+      },
+      {}, site);
+}
+
+}  // namespace poste::contacts

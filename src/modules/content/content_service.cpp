@@ -1,0 +1,635 @@
+#include "modules/content/content_service.hpp"
+
+#include <soci/soci.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+#include <stdexcept>
+
+#include "db/database.hpp"
+#include "db/dialect.hpp"
+#include "jobs/job.hpp"
+#include "jobs/job_queue.hpp"
+#include "lib/error.hpp"
+#include "lib/markdown/markdown.hpp"
+#include "lib/validate/slug.hpp"
+#include "modules/audit/audit_service.hpp"
+#include "modules/content/content_fields.hpp"
+#include "modules/content/content_store.hpp"
+#include "modules/media/media_refs_store.hpp"
+#include "modules/webhooks/webhook_events.hpp"
+
+namespace poste::content {
+namespace {
+
+std::int64_t SystemNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void ThrowIfAny(std::vector<FieldError> errors) {
+  if (!errors.empty()) throw AppError::Validation(std::move(errors));
+}
+
+AppError NoCollection() { return AppError::NotFound("No such collection."); }
+AppError NoEntry() { return AppError::NotFound("No such entry."); }
+
+// If-Match: absent, "*", or a list holding the entry's current ETag.
+void CheckIfMatch(const std::optional<std::string>& if_match, const Entry& e) {
+  if (!if_match) return;
+  const std::string current = ETagOf(e);
+  std::string_view rest = *if_match;
+  while (!rest.empty()) {
+    auto comma = rest.find(',');
+    std::string_view tag = rest.substr(0, comma);
+    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
+    if (tag == "*" || tag == current) return;
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  throw AppError(ErrorCode::kPreconditionFailed, "The entry has changed since it was read (If-Match).", {},
+                 {{"If-Match", "stale", "read the entry again: its ETag is now " + current}});
+}
+
+void RenderHtml(const Collection& c, Entry& e) {
+  nlohmann::json html = nlohmann::json::object();
+  for (const auto& f : c.fields) {
+    if (f.type != FieldType::kMarkdown) continue;
+    auto it = e.data.find(f.name);
+    if (it != e.data.end() && it->is_string()) html[f.name] = markdown::RenderMarkdown(it->get<std::string>());
+  }
+  e.html = html.empty() ? nlohmann::json() : std::move(html);
+}
+
+std::vector<std::pair<std::string, std::string>> UniqueValues(const Collection& c, const nlohmann::json& data) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : c.fields) {
+    auto it = data.find(f.name);
+    if (f.unique && it != data.end() && !it->is_null()) out.emplace_back(f.name, UniqueKey(*it));
+  }
+  return out;
+}
+
+std::optional<std::string> SlugOf(const Collection& c, const nlohmann::json& data) {
+  if (!c.Field("slug")) return std::nullopt;
+  auto it = data.find("slug");
+  if (it == data.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+// Reference fields must name an entry of the same site (of the field's collection when it names one), and
+// media fields a media item of the same site.
+void CheckReferences(soci::session& s, const Collection& c, const nlohmann::json& data, const std::string& prefix) {
+  std::vector<FieldError> errors;
+  const auto media_ids = MediaIds(c.fields, data);
+  const auto existing = media::store::ExistingMediaIds(s, c.site_id, media_ids);
+  for (const auto& f : c.fields) {
+    auto it = data.find(f.name);
+    if (f.type != FieldType::kMedia || it == data.end() || !it->is_number_integer()) continue;
+    if (!std::binary_search(existing.begin(), existing.end(), it->get<std::int64_t>())) {
+      errors.push_back({prefix + "." + f.name, "not_found", "no such media item on this site"});
+    }
+  }
+  for (const auto& [field, id] : References(c.fields, data)) {
+    if (!store::EntryExists(s, c.site_id, id, field->collection)) {
+      errors.push_back({prefix + "." + field->name, "not_found",
+                        field->collection.empty() ? "no such entry on this site"
+                                                  : "no such entry in the collection " + field->collection});
+    }
+  }
+  ThrowIfAny(std::move(errors));
+}
+
+std::string SearchLanguageFor(soci::session& s, std::int64_t site_id) {
+  return db::DialectOf(s) == db::Dialect::kPostgres ? store::SearchLanguage(s, site_id) : std::string("simple");
+}
+
+// Writes the entry's derived rows: unique values, media references.
+void WriteDerived(soci::session& s, const Collection& c, const Entry& e) {
+  store::ReplaceUniqueValues(s, c, e.id, UniqueValues(c, e.data));
+  // Only items that exist: one deleted since the entry was saved leaves the entry's value but no reference.
+  media::store::ReplaceRefs(s, c.site_id, "entry", e.id,
+                            media::store::ExistingMediaIds(s, c.site_id, MediaIds(c.fields, e.data)));
+}
+
+void WriteRevision(soci::session& s, const Entry& e, const audit::Origin& origin, std::int64_t now) {
+  Revision r;
+  r.entry_id = e.id;
+  r.revision = e.version;
+  r.status = e.status;
+  r.data = e.data;
+  r.actor_user_id = origin.user_id;
+  r.created_at = now;
+  store::InsertRevision(s, e.site_id, r);
+  store::PruneRevisions(s, e.id, kMaxRevisions);
+}
+
+nlohmann::json EventData(const Entry& e) {
+  return {{"collection", e.collection}, {"entry_id", e.id}, {"status", StatusName(e.status)}};
+}
+
+std::string ObjectId(const Entry& e) { return std::to_string(e.id); }
+
+// The fields whose values differ between two data documents.
+nlohmann::json ChangedFields(const nlohmann::json& before, const nlohmann::json& after) {
+  std::set<std::string> names;
+  for (const auto& [k, v] : before.items()) {
+    if (!after.contains(k) || after[k] != v) names.insert(k);
+  }
+  for (const auto& [k, v] : after.items()) {
+    if (!before.contains(k)) names.insert(k);
+  }
+  return names;
+}
+
+}  // namespace
+
+ContentService::ContentService(db::Database& db, jobs::JobQueue& queue, Clock now_ms)
+    : db_(db), queue_(queue), now_ms_(now_ms ? std::move(now_ms) : Clock(SystemNowMs)) {}
+
+void ContentService::Changed(std::int64_t site_id) const {
+  if (!on_site_changed) return;
+  try {
+    on_site_changed(site_id);
+  } catch (const std::exception& error) {  // the change is committed: report, do not fail the request
+    spdlog::error("content: on_site_changed for site {} failed: {}", site_id, error.what());
+  }
+}
+
+// --- collections ---
+
+std::vector<Collection> ContentService::ListCollections(std::int64_t site_id) {
+  return db_.ReadValue([&](soci::session& s) { return store::ListCollections(s, site_id); });
+}
+
+Collection ContentService::GetCollection(std::int64_t site_id, std::string_view slug) {
+  auto c = db_.ReadValue([&](soci::session& s) { return store::GetCollection(s, site_id, slug); });
+  if (!c) throw NoCollection();
+  return *c;
+}
+
+Collection ContentService::CreateCollection(const audit::Origin& origin, std::int64_t site_id,
+                                            const NewCollection& input) {
+  std::vector<FieldError> errors = ValidateCollectionName(input.name);
+  const std::string slug = input.slug.empty() ? validate::Slugify(input.name) : input.slug;
+  for (auto& e : ValidateCollectionSlug(slug)) errors.push_back(std::move(e));
+  for (auto& e : ValidateCollectionDescription(input.description)) errors.push_back(std::move(e));
+  auto fields = FieldsFromJson(FieldsToJson(input.fields), errors);  // definitions built in code are checked too
+  ThrowIfAny(std::move(errors));
+  const auto now = now_ms_();
+  auto created = db_.WriteValue([&](soci::session& s) {
+    if (store::CountCollections(s, site_id) >= static_cast<std::int64_t>(kMaxCollectionsPerSite)) {
+      throw AppError::Validation(
+          {{"slug", "too_many", "a site has at most " + std::to_string(kMaxCollectionsPerSite) + " collections"}});
+    }
+    std::optional<std::string> preset;
+    if (auto p = FindPreset(slug); p && p->name == input.name && FieldsToJson(p->fields) == FieldsToJson(fields)) {
+      preset = p->slug;
+    }
+    store::InsertCollection(s, site_id, slug, input.name, input.description, fields, preset, now);
+    auto c = store::GetCollection(s, site_id, slug);
+    if (!c) throw AppError::Internal("collection vanished after insert");
+    audit::Record(s, audit::EntryFrom(origin, "collection.create", "collection", std::to_string(c->id), site_id,
+                                      {{"slug", c->slug}, {"name", c->name}, {"fields", FieldsToJson(c->fields)}}));
+    return *c;
+  });
+  Changed(site_id);
+  return created;
+}
+
+Collection ContentService::AddPreset(const audit::Origin& origin, std::int64_t site_id, std::string_view name) {
+  auto preset = FindPreset(name);
+  if (!preset) throw AppError::Validation({{"preset", "invalid", "one of: formations, pages"}});
+  return CreateCollection(origin, site_id, {preset->name, preset->slug, preset->description, preset->fields});
+}
+
+Collection ContentService::UpdateCollection(const audit::Origin& origin, std::int64_t site_id, std::string_view slug,
+                                            const CollectionPatch& patch) {
+  std::vector<FieldError> errors;
+  if (patch.name) errors = ValidateCollectionName(*patch.name);
+  if (patch.description) {
+    for (auto& e : ValidateCollectionDescription(*patch.description)) errors.push_back(std::move(e));
+  }
+  std::optional<std::vector<FieldDef>> fields;
+  if (patch.fields) fields = FieldsFromJson(FieldsToJson(*patch.fields), errors);
+  ThrowIfAny(std::move(errors));
+  const auto now = now_ms_();
+  auto updated = db_.WriteValue([&](soci::session& s) {
+    auto before = store::GetCollection(s, site_id, slug, true);
+    if (!before) throw NoCollection();
+    Collection after = *before;
+    if (patch.name) after.name = *patch.name;
+    if (patch.description) after.description = *patch.description;
+    if (fields) after.fields = *fields;
+    if (fields && FieldsToJson(*fields) != FieldsToJson(before->fields)) {
+      // Every entry against the new schema first: report all conflicts, change nothing.
+      auto entries = store::AllEntries(s, *before);
+      std::vector<FieldError> conflicts;
+      std::vector<nlohmann::json> normalised;
+      std::map<std::pair<std::string, std::string>, std::int64_t> seen;  // unique (field, value) -> entry
+      for (const auto& e : entries) {
+        nlohmann::json kept = nlohmann::json::object();
+        for (const auto& [k, v] : e.data.items()) {
+          if (after.Field(k)) kept[k] = v;  // values of removed fields go with them
+        }
+        const std::string prefix = "entries[" + std::to_string(e.id) + "].data";
+        std::vector<FieldError> entry_errors;
+        auto data = ValidateData(after.fields, kept, entry_errors, prefix);
+        for (const auto& [field, key] : UniqueValues(after, data)) {
+          auto [it, fresh] = seen.emplace(std::make_pair(field, key), e.id);
+          if (!fresh) {
+            entry_errors.push_back(
+                {prefix + "." + field, "not_unique", "the same value as entry " + std::to_string(it->second)});
+          }
+        }
+        for (auto& err : entry_errors) {
+          if (conflicts.size() < 100) conflicts.push_back(std::move(err));
+        }
+        normalised.push_back(std::move(data));
+      }
+      if (!conflicts.empty()) {
+        throw AppError(ErrorCode::kValidation,
+                       "The new schema does not fit " + std::to_string(conflicts.size()) +
+                           " value(s) of existing entries; nothing was changed.",
+                       {}, std::move(conflicts));
+      }
+      const auto language = SearchLanguageFor(s, site_id);
+      for (std::size_t i = 0; i < entries.size(); ++i) {
+        Entry e = entries[i];
+        e.collection = after.slug;
+        const bool changed = normalised[i] != e.data;
+        e.data = std::move(normalised[i]);
+        e.slug = SlugOf(after, e.data);
+        if (changed) e.version += 1, e.updated_at = now;
+        store::UpdateEntry(s, e, SearchText(after.fields, e.data), language);
+        WriteDerived(s, after, e);
+      }
+    }
+    store::UpdateCollection(s, before->id, after.name, after.description, after.fields, now);
+    nlohmann::json changes = nlohmann::json::object();
+    if (after.name != before->name) changes["name"] = {{"from", before->name}, {"to", after.name}};
+    if (after.description != before->description) {
+      changes["description"] = {{"from", before->description}, {"to", after.description}};
+    }
+    if (FieldsToJson(after.fields) != FieldsToJson(before->fields)) {
+      changes["fields"] = {{"from", FieldsToJson(before->fields)}, {"to", FieldsToJson(after.fields)}};
+    }
+    if (!changes.empty()) {
+      audit::Record(
+          s, audit::EntryFrom(origin, "collection.update", "collection", std::to_string(before->id), site_id, changes));
+    }
+    auto stored = store::GetCollection(s, site_id, slug);
+    if (!stored) throw AppError::Internal("collection vanished after update");
+    return *stored;
+  });
+  Changed(site_id);
+  return updated;
+}
+
+void ContentService::DeleteCollection(const audit::Origin& origin, std::int64_t site_id, std::string_view slug) {
+  db_.Write([&](soci::session& s) {
+    auto c = store::GetCollection(s, site_id, slug, true);
+    if (!c) throw NoCollection();
+    auto entries = store::AllEntries(s, *c);
+    for (const auto& e : entries) {
+      media::store::DeleteRefs(s, "entry", e.id);
+      webhooks::EmitIn(queue_, s, site_id, "entry.deleted", EventData(e));
+    }
+    store::DeleteCollection(s, c->id);
+    audit::Record(s, audit::EntryFrom(origin, "collection.delete", "collection", std::to_string(c->id), site_id,
+                                      {{"slug", c->slug}, {"name", c->name}, {"entries", entries.size()}}));
+  });
+  queue_.NotifyEnqueued();
+  Changed(site_id);
+}
+
+// --- entries ---
+
+EntryPage ContentService::ListEntries(std::int64_t site_id, std::string_view collection_slug, const EntryQuery& query) {
+  return db_.ReadValue([&](soci::session& s) {
+    auto c = store::GetCollection(s, site_id, collection_slug);
+    if (!c) throw NoCollection();
+    const auto language = query.q.empty() ? std::string("simple") : SearchLanguageFor(s, site_id);
+    auto page = store::ListEntries(s, *c, query, language);
+    for (auto& e : page.items) RenderHtml(*c, e);
+    return page;
+  });
+}
+
+Entry ContentService::GetEntry(std::int64_t site_id, std::string_view collection_slug, std::string_view id_or_slug) {
+  return db_.ReadValue([&](soci::session& s) {
+    auto c = store::GetCollection(s, site_id, collection_slug);
+    if (!c) throw NoCollection();
+    std::optional<Entry> e;
+    const bool digits = !id_or_slug.empty() && id_or_slug.size() <= 18 &&
+                        id_or_slug.find_first_not_of("0123456789") == std::string_view::npos;
+    if (digits) {
+      e = store::GetEntry(s, *c, std::stoll(std::string(id_or_slug)));
+    } else if (validate::IsValidSlug(id_or_slug)) {
+      e = store::GetEntryBySlug(s, *c, id_or_slug);
+    }
+    if (!e) throw NoEntry();
+    RenderHtml(*c, *e);
+    return *e;
+  });
+}
+
+Entry ContentService::CreateEntry(const audit::Origin& origin, std::int64_t site_id, std::string_view collection_slug,
+                                  const EntryInput& input) {
+  const EntryStatus status = input.status.value_or(EntryStatus::kDraft);
+  const std::optional<std::int64_t> publish_at = input.publish_at ? *input.publish_at : std::nullopt;
+  if (!input.data) throw AppError::Validation({{"data", "required", "an object of field values"}});
+  if (publish_at && status != EntryStatus::kDraft) {
+    throw AppError::Validation({{"publish_at", "not_allowed", "only drafts are scheduled for publication"}});
+  }
+  const auto now = now_ms_();
+  auto created = db_.WriteValue([&](soci::session& s) {
+    auto c = store::GetCollection(s, site_id, collection_slug, true);
+    if (!c) throw NoCollection();
+    std::vector<FieldError> errors;
+    Entry e;
+    e.data = ValidateData(c->fields, *input.data, errors);
+    ThrowIfAny(std::move(errors));
+    CheckReferences(s, *c, e.data, "data");
+    e.site_id = site_id, e.collection_id = c->id, e.collection = c->slug, e.status = status;
+    e.position = store::CountEntries(s, *c);
+    e.slug = SlugOf(*c, e.data);
+    e.publish_at = publish_at;
+    e.created_at = e.updated_at = now;
+    if (status == EntryStatus::kPublished) e.published_at = now;
+    e.id = store::InsertEntry(s, e, SearchText(c->fields, e.data), SearchLanguageFor(s, site_id));
+    WriteDerived(s, *c, e);
+    WriteRevision(s, e, origin, now);
+    webhooks::EmitIn(queue_, s, site_id, "entry.created", EventData(e));
+    if (status == EntryStatus::kPublished) webhooks::EmitIn(queue_, s, site_id, "entry.published", EventData(e));
+    audit::Record(s, audit::EntryFrom(origin, "entry.create", "entry", ObjectId(e), site_id,
+                                      {{"collection", c->slug},
+                                       {"status", StatusName(status)},
+                                       {"fields", ChangedFields(nlohmann::json::object(), e.data)}}));
+    if (publish_at) {
+      jobs::EnqueueOptions options;
+      options.run_at_ms = *publish_at;
+      options.max_attempts = 10;
+      options.idempotency_key = "content.publish:" + std::to_string(e.id) + ":" + std::to_string(e.version);
+      queue_.EnqueueIn(s, kPublishJobKind,
+                       nlohmann::json{{"site_id", site_id}, {"entry_id", e.id}, {"publish_at", *publish_at}}.dump(),
+                       options);
+    }
+    RenderHtml(*c, e);
+    return e;
+  });
+  queue_.NotifyEnqueued();
+  Changed(site_id);
+  return created;
+}
+
+Entry ContentService::UpdateEntry(const audit::Origin& origin, std::int64_t site_id, std::string_view collection_slug,
+                                  std::int64_t entry_id, const EntryInput& input,
+                                  const std::optional<std::string>& if_match) {
+  if (input.data && !input.data->is_object()) {
+    throw AppError::Validation({{"data", "invalid_type", "must be an object of field values"}});
+  }
+  const auto now = now_ms_();
+  bool changed = false;
+  auto updated = db_.WriteValue([&](soci::session& s) {
+    auto c = store::GetCollection(s, site_id, collection_slug);
+    if (!c) throw NoCollection();
+    auto before = store::GetEntry(s, *c, entry_id, true);
+    if (!before) throw NoEntry();
+    CheckIfMatch(if_match, *before);
+    Entry e = *before;
+    if (input.data) {
+      nlohmann::json merged = before->data;
+      for (const auto& [k, v] : input.data->items()) {
+        if (v.is_null()) {
+          merged.erase(k);
+        } else {
+          merged[k] = v;
+        }
+      }
+      std::vector<FieldError> errors;
+      e.data = ValidateData(c->fields, merged, errors);
+      ThrowIfAny(std::move(errors));
+      CheckReferences(s, *c, e.data, "data");
+    }
+    if (input.status) e.status = *input.status;
+    if (input.publish_at) e.publish_at = *input.publish_at;
+    if (e.publish_at && e.status != EntryStatus::kDraft) {
+      if (input.publish_at && *input.publish_at) {
+        throw AppError::Validation({{"publish_at", "not_allowed", "only drafts are scheduled for publication"}});
+      }
+      e.publish_at.reset();  // published or archived by hand: the schedule is cancelled
+    }
+    changed = e.data != before->data || e.status != before->status || e.publish_at != before->publish_at;
+    if (!changed) {
+      RenderHtml(*c, e);
+      return e;
+    }
+    e.slug = SlugOf(*c, e.data);
+    e.version += 1;
+    e.updated_at = now;
+    const bool published_now = e.status == EntryStatus::kPublished && before->status != EntryStatus::kPublished;
+    if (published_now && !e.published_at) e.published_at = now;
+    store::UpdateEntry(s, e, SearchText(c->fields, e.data), SearchLanguageFor(s, site_id));
+    WriteDerived(s, *c, e);
+    WriteRevision(s, e, origin, now);
+    webhooks::EmitIn(queue_, s, site_id, "entry.updated", EventData(e));
+    nlohmann::json changes = {{"collection", c->slug}, {"fields", ChangedFields(before->data, e.data)}};
+    if (e.status != before->status) {
+      changes["status"] = {{"from", StatusName(before->status)}, {"to", StatusName(e.status)}};
+    }
+    if (e.publish_at != before->publish_at) {
+      auto opt = [](const std::optional<std::int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+      changes["publish_at"] = {{"from", opt(before->publish_at)}, {"to", opt(e.publish_at)}};
+    }
+    audit::Record(s, audit::EntryFrom(origin, "entry.update", "entry", ObjectId(e), site_id, changes));
+    if (published_now) {
+      webhooks::EmitIn(queue_, s, site_id, "entry.published", EventData(e));
+      audit::Record(
+          s, audit::EntryFrom(origin, "entry.publish", "entry", ObjectId(e), site_id, {{"collection", c->slug}}));
+    }
+    if (e.publish_at && e.publish_at != before->publish_at) {
+      jobs::EnqueueOptions options;
+      options.run_at_ms = *e.publish_at;
+      options.max_attempts = 10;
+      options.idempotency_key = "content.publish:" + std::to_string(e.id) + ":" + std::to_string(e.version);
+      queue_.EnqueueIn(s, kPublishJobKind,
+                       nlohmann::json{{"site_id", site_id}, {"entry_id", e.id}, {"publish_at", *e.publish_at}}.dump(),
+                       options);
+    }
+    RenderHtml(*c, e);
+    return e;
+  });
+  if (changed) {
+    queue_.NotifyEnqueued();
+    Changed(site_id);
+  }
+  return updated;
+}
+
+void ContentService::DeleteEntry(const audit::Origin& origin, std::int64_t site_id, std::string_view collection_slug,
+                                 std::int64_t entry_id, const std::optional<std::string>& if_match) {
+  db_.Write([&](soci::session& s) {
+    auto c = store::GetCollection(s, site_id, collection_slug, true);
+    if (!c) throw NoCollection();
+    auto e = store::GetEntry(s, *c, entry_id, true);
+    if (!e) throw NoEntry();
+    CheckIfMatch(if_match, *e);
+    media::store::DeleteRefs(s, "entry", e->id);
+    store::DeleteEntry(s, *c, e->id);
+    store::CloseGap(s, *c, e->position);
+    webhooks::EmitIn(queue_, s, site_id, "entry.deleted", EventData(*e));
+    audit::Record(s, audit::EntryFrom(origin, "entry.delete", "entry", ObjectId(*e), site_id,
+                                      {{"collection", c->slug},
+                                       {"status", StatusName(e->status)},
+                                       {"slug", e->slug ? nlohmann::json(*e->slug) : nlohmann::json()}}));
+  });
+  queue_.NotifyEnqueued();
+  Changed(site_id);
+}
+
+std::vector<std::int64_t> ContentService::Reorder(const audit::Origin& origin, std::int64_t site_id,
+                                                  std::string_view collection_slug, const ReorderRequest& request) {
+  const bool whole = !request.ids.empty();
+  if (whole && (request.id || request.before || request.after)) {
+    throw AppError::Validation({{"ids", "invalid", "either ids, or id with before or after"}});
+  }
+  if (!whole && (!request.id || (request.before.has_value() == request.after.has_value()))) {
+    throw AppError::Validation({{request.id ? "before" : "id", "required", "id with exactly one of before or after"}});
+  }
+  auto order = db_.WriteValue([&](soci::session& s) {
+    auto c = store::GetCollection(s, site_id, collection_slug, true);
+    if (!c) throw NoCollection();
+    const auto current = store::EntryIdsOf(s, *c);
+    const std::set<std::int64_t> present(current.begin(), current.end());
+    std::vector<std::int64_t> next;
+    nlohmann::json changes = {{"collection", c->slug}};
+    if (whole) {
+      std::set<std::int64_t> listed;
+      for (std::size_t i = 0; i < request.ids.size(); ++i) {
+        const auto id = request.ids[i];
+        const std::string where = "ids[" + std::to_string(i) + "]";
+        if (!present.count(id)) throw AppError::Validation({{where, "not_found", "no such entry in the collection"}});
+        if (!listed.insert(id).second) throw AppError::Validation({{where, "duplicate", "listed twice"}});
+        next.push_back(id);
+      }
+      for (auto id : current) {
+        if (!listed.count(id)) next.push_back(id);
+      }
+      changes["ids"] = request.ids;
+    } else {
+      const auto id = *request.id;
+      const auto target = request.before ? *request.before : *request.after;
+      const char* target_field = request.before ? "before" : "after";
+      if (!present.count(id)) throw AppError::Validation({{"id", "not_found", "no such entry in the collection"}});
+      if (!present.count(target)) {
+        throw AppError::Validation({{target_field, "not_found", "no such entry in the collection"}});
+      }
+      if (id == target) throw AppError::Validation({{target_field, "invalid", "an entry other than id"}});
+      for (auto other : current) {
+        if (other != id) next.push_back(other);
+      }
+      auto at = std::find(next.begin(), next.end(), target);
+      next.insert(request.before ? at : at + 1, id);
+      changes["id"] = id;
+      changes[target_field] = target;
+    }
+    if (next != current) {
+      store::SetPositions(s, *c, next);
+      audit::Record(s,
+                    audit::EntryFrom(origin, "entry.reorder", "collection", std::to_string(c->id), site_id, changes));
+    }
+    return next;
+  });
+  Changed(site_id);
+  return order;
+}
+
+std::vector<Revision> ContentService::Revisions(std::int64_t site_id, std::string_view collection_slug,
+                                                std::int64_t entry_id) {
+  return db_.ReadValue([&](soci::session& s) {
+    auto c = store::GetCollection(s, site_id, collection_slug);
+    if (!c) throw NoCollection();
+    if (!store::GetEntry(s, *c, entry_id)) throw NoEntry();
+    return store::ListRevisions(s, site_id, entry_id);
+  });
+}
+
+Entry ContentService::RestoreRevision(const audit::Origin& origin, std::int64_t site_id,
+                                      std::string_view collection_slug, std::int64_t entry_id, std::int64_t revision,
+                                      const std::optional<std::string>& if_match) {
+  const auto now = now_ms_();
+  auto restored = db_.WriteValue([&](soci::session& s) {
+    auto c = store::GetCollection(s, site_id, collection_slug);
+    if (!c) throw NoCollection();
+    auto before = store::GetEntry(s, *c, entry_id, true);
+    if (!before) throw NoEntry();
+    CheckIfMatch(if_match, *before);
+    auto rev = store::GetRevision(s, site_id, entry_id, revision);
+    if (!rev) throw AppError::NotFound("No such revision.");
+    std::vector<FieldError> errors;
+    Entry e = *before;
+    e.data = ValidateData(c->fields, rev->data, errors);
+    ThrowIfAny(std::move(errors));
+    CheckReferences(s, *c, e.data, "data");
+    e.slug = SlugOf(*c, e.data);
+    e.version += 1;
+    e.updated_at = now;
+    store::UpdateEntry(s, e, SearchText(c->fields, e.data), SearchLanguageFor(s, site_id));
+    WriteDerived(s, *c, e);
+    WriteRevision(s, e, origin, now);
+    webhooks::EmitIn(queue_, s, site_id, "entry.updated", EventData(e));
+    audit::Record(
+        s, audit::EntryFrom(
+               origin, "entry.restore", "entry", ObjectId(e), site_id,
+               {{"collection", c->slug}, {"revision", revision}, {"fields", ChangedFields(before->data, e.data)}}));
+    RenderHtml(*c, e);
+    return e;
+  });
+  queue_.NotifyEnqueued();
+  Changed(site_id);
+  return restored;
+}
+
+void ContentService::RunPublishJob(const jobs::Job& job) {
+  auto payload = nlohmann::json::parse(job.payload, nullptr, false);
+  if (!payload.is_object() || !payload.contains("site_id") || !payload["site_id"].is_number_integer() ||
+      !payload.contains("entry_id") || !payload["entry_id"].is_number_integer() || !payload.contains("publish_at") ||
+      !payload["publish_at"].is_number_integer()) {
+    throw jobs::PermanentError("content.publish: malformed payload");
+  }
+  const std::int64_t site_id = payload["site_id"], entry_id = payload["entry_id"], at = payload["publish_at"];
+  const auto now = now_ms_();
+  if (now < at) throw std::runtime_error("content.publish: the publication time has not come yet");
+  audit::Origin origin;
+  origin.request_id = "job:" + std::to_string(job.id);
+  const bool published = db_.WriteValue([&](soci::session& s) {
+    auto slug = store::CollectionSlugOf(s, site_id, entry_id);
+    if (!slug) return false;  // deleted since
+    auto c = store::GetCollection(s, site_id, *slug);
+    if (!c) return false;
+    auto e = store::GetEntry(s, *c, entry_id, true);
+    if (!e || e->status != EntryStatus::kDraft || e->publish_at != at) return false;  // cancelled or rescheduled
+    e->status = EntryStatus::kPublished;
+    e->publish_at.reset();
+    if (!e->published_at) e->published_at = now;
+    e->version += 1;
+    e->updated_at = now;
+    store::UpdateEntry(s, *e, SearchText(c->fields, e->data), SearchLanguageFor(s, site_id));
+    WriteRevision(s, *e, origin, now);
+    webhooks::EmitIn(queue_, s, site_id, "entry.published", EventData(*e));
+    audit::Record(s, audit::EntryFrom(origin, "entry.publish", "entry", ObjectId(*e), site_id,
+                                      {{"collection", c->slug}, {"scheduled_at", at}}));
+    return true;
+  });
+  if (published) {
+    queue_.NotifyEnqueued();
+    Changed(site_id);
+  }
+}
+
+}  // namespace poste::content

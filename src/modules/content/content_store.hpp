@@ -1,0 +1,84 @@
+#pragma once
+// The collections, entries, entry_unique_values and entry_revisions tables (and the full-text index that
+// follows entries): SQL and nothing else. Every function runs on a session the caller got from
+// Database::Write (or Read for queries), so that a service writes a change, its audit row, its webhook event
+// and its revision in one transaction. Every function is scoped by site (directly, or through a collection
+// the caller loaded for its site). Input is stored as given: validation is the caller's job.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "modules/content/content_query.hpp"
+#include "modules/content/content_types.hpp"
+
+namespace soci {
+class session;
+}
+
+namespace poste::content::store {
+
+// --- collections ---
+std::vector<Collection> ListCollections(soci::session& s, std::int64_t site_id);
+// lock: hold the collection's row until the transaction ends (PostgreSQL FOR UPDATE; SQLite's single writer
+// already serialises): every change of its entries' positions takes it, so positions stay dense.
+std::optional<Collection> GetCollection(soci::session& s, std::int64_t site_id, std::string_view slug,
+                                        bool lock = false);
+std::int64_t CountCollections(soci::session& s, std::int64_t site_id);
+// The new id; AppError::Conflict on "slug" when the site has that slug already.
+std::int64_t InsertCollection(soci::session& s, std::int64_t site_id, const std::string& slug, const std::string& name,
+                              const std::string& description, const std::vector<FieldDef>& fields,
+                              const std::optional<std::string>& preset, std::int64_t now_ms);
+void UpdateCollection(soci::session& s, std::int64_t collection_id, const std::string& name,
+                      const std::string& description, const std::vector<FieldDef>& fields, std::int64_t now_ms);
+void DeleteCollection(soci::session& s, std::int64_t collection_id);
+
+// --- entries ---
+// The entry of this collection (nullopt for another collection's or site's). lock: FOR UPDATE on PostgreSQL.
+std::optional<Entry> GetEntry(soci::session& s, const Collection& c, std::int64_t entry_id, bool lock = false);
+std::optional<Entry> GetEntryBySlug(soci::session& s, const Collection& c, std::string_view slug);
+// Every entry of the collection, by position (for a schema check).
+std::vector<Entry> AllEntries(soci::session& s, const Collection& c);
+std::vector<std::int64_t> EntryIdsOf(soci::session& s, const Collection& c);  // by position
+std::int64_t CountEntries(soci::session& s, const Collection& c);
+// The slug of the collection an entry of the site belongs to (nullopt when the site has no such entry).
+std::optional<std::string> CollectionSlugOf(soci::session& s, std::int64_t site_id, std::int64_t entry_id);
+// Whether an entry exists on the site (in the collection of that slug when given).
+bool EntryExists(soci::session& s, std::int64_t site_id, std::int64_t entry_id, std::string_view collection_slug);
+
+// search_language: the PostgreSQL text search configuration of the site ("french", ...; SearchLanguage).
+std::int64_t InsertEntry(soci::session& s, const Entry& e, const std::string& search_text,
+                         const std::string& search_language);
+// Writes status, position, slug, data, version, publish_at, updated_at, published_at and the search text.
+void UpdateEntry(soci::session& s, const Entry& e, const std::string& search_text, const std::string& search_language);
+void DeleteEntry(soci::session& s, const Collection& c, std::int64_t entry_id);
+// Gives ids[i] the position i (rows whose position does not change are not written).
+void SetPositions(soci::session& s, const Collection& c, const std::vector<std::int64_t>& ids);
+// Closes the gap a deleted entry left: every position above `position` moves down by one.
+void CloseGap(soci::session& s, const Collection& c, std::int64_t position);
+
+// The entry's values of unique fields are now exactly `values` (field name, UniqueKey). Throws
+// AppError::Conflict with field "data.<name>" for a value another entry of the collection holds.
+void ReplaceUniqueValues(soci::session& s, const Collection& c, std::int64_t entry_id,
+                         const std::vector<std::pair<std::string, std::string>>& values);
+
+// --- revisions ---
+void InsertRevision(soci::session& s, std::int64_t site_id, const Revision& revision);
+// Keeps the newest `keep` revisions of the entry.
+void PruneRevisions(soci::session& s, std::int64_t entry_id, std::size_t keep);
+std::vector<Revision> ListRevisions(soci::session& s, std::int64_t site_id, std::int64_t entry_id);
+std::optional<Revision> GetRevision(soci::session& s, std::int64_t site_id, std::int64_t entry_id,
+                                    std::int64_t revision);
+
+// The PostgreSQL text search configuration for the site's locale: fr -> french, en -> english, es -> spanish,
+// de -> german, it -> italian, anything else -> simple.
+std::string SearchLanguage(soci::session& s, std::int64_t site_id);
+
+// A page of the collection's entries (content_list.cpp). Throws AppError 422 on a filter or sort that does
+// not fit the schema, 400 on a bad cursor. Snippets are HTML-escaped with <mark> around the hits.
+EntryPage ListEntries(soci::session& s, const Collection& c, const EntryQuery& query,
+                      const std::string& search_language);
+
+}  // namespace poste::content::store
