@@ -21,8 +21,8 @@
 #include <charconv>
 #include <ctime>
 #include <limits>
-#include <span>
 #include <mutex>
+#include <span>
 #include <stdexcept>
 #include <thread>
 #include <unordered_set>
