@@ -8,6 +8,7 @@
 #include "lib/validate/text.hpp"
 #include "lib/web/form_urlencoded.hpp"
 #include "lib/web/json_body.hpp"
+#include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/contacts/contacts_csv.hpp"
 #include "modules/contacts/contacts_service.hpp"
@@ -16,19 +17,11 @@ namespace poste::contacts {
 
 namespace {
 
+using web::Concat;
+using web::Dump;
+using web::SiteId;
+
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
-
-std::vector<web::Middleware> Concat(std::vector<web::Middleware> a, const std::vector<web::Middleware>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-std::int64_t SiteId(const web::RequestContext& ctx) {
-  if (ctx.site_id <= 0) throw AppError::Internal("site route reached without the site-access middleware");
-  return ctx.site_id;
-}
 
 // {id} of the path: a positive integer, else 404 (as for an id that does not exist).
 std::int64_t ContactId(const web::RequestContext& ctx) {

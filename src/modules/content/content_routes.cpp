@@ -6,6 +6,7 @@
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
 #include "lib/web/json_body.hpp"
+#include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/content/content_fields.hpp"
 #include "modules/content/content_service.hpp"
@@ -13,37 +14,11 @@
 namespace poste::content {
 namespace {
 
-std::vector<web::Middleware> Concat(std::vector<web::Middleware> a, const std::vector<web::Middleware>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-// The site the middleware resolved; a route registered without it is a wiring bug.
-std::int64_t SiteId(const web::RequestContext& ctx) {
-  if (ctx.site_id <= 0) throw AppError::Internal("content route reached without the site-access middleware");
-  return ctx.site_id;
-}
-
-// A positive id from a path segment; anything else names nothing (404).
-std::int64_t PathId(const web::RequestContext& ctx, const char* name, const char* what) {
-  const std::string& text = ctx.Param(name);
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) {
-    throw AppError::NotFound(std::string("No such ") + what + ".");
-  }
-  return id;
-}
-
-nlohmann::json ObjectBody(const web::Request& request) {
-  auto json = web::ParseJsonBody(request);
-  if (!json.is_object()) {
-    throw AppError::BadRequest("The body must be a JSON object.", {{"body", "invalid_type", "expected an object"}});
-  }
-  return json;
-}
+using web::Concat;
+using web::Dump;
+using web::ObjectBody;
+using web::PathId;
+using web::SiteId;
 
 std::optional<std::string> IfMatch(const web::RequestContext& ctx) {
   auto v = ctx.request.headers.Get("If-Match");

@@ -10,6 +10,7 @@
 #include "lib/web/body_source.hpp"
 #include "lib/web/file_body.hpp"
 #include "lib/web/json_body.hpp"
+#include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/media/media_http.hpp"
 #include "modules/media/media_names.hpp"
@@ -20,24 +21,16 @@ namespace poste::media {
 
 namespace {
 
+using web::Concat;
+using web::Dump;
+using web::SiteId;
+
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
 constexpr std::size_t kChunkBytes = 64 * 1024;
 // Room for a multipart body's boundaries, part headers, alt text and caption around the file itself.
 constexpr std::size_t kMultipartOverhead = 256 * 1024;
 constexpr std::size_t kMaxFieldBytes = 16 * 1024;  // alt and caption parts (their character limits are lower)
 constexpr const char* kImmutable = "public, max-age=31536000, immutable";
-
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-std::vector<web::Middleware> Concat(std::vector<web::Middleware> a, const std::vector<web::Middleware>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-std::int64_t SiteId(const web::RequestContext& ctx) {
-  if (ctx.site_id <= 0) throw AppError::Internal("media route reached without the site-access middleware");
-  return ctx.site_id;
-}
 
 std::optional<std::int64_t> PositiveId(std::string_view text) {
   std::int64_t v = 0;

@@ -15,6 +15,7 @@
 #include "lib/error.hpp"
 #include "lib/validate/slug.hpp"
 #include "lib/web/problem.hpp"
+#include "lib/web/route_helpers.hpp"
 #include "modules/content/content_query.hpp"
 #include "modules/content/content_service.hpp"
 #include "modules/seo/seo_service.hpp"
@@ -24,14 +25,14 @@ namespace poste::public_api {
 
 namespace {
 
+using web::Dump;
+
 constexpr std::string_view kAllowedMethods = "GET, HEAD, OPTIONS";
 // Request headers a preflight may ask for: what a reading client sends (the CORS-safelisted ones are always
 // allowed and need no preflight, but clients list them anyway).
 constexpr std::array<std::string_view, 8> kAllowedRequestHeaders = {
     "accept",        "accept-language",   "content-language", "content-type",
     "if-none-match", "if-modified-since", "cache-control",    "x-request-id"};
-
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 // The origins a site's pages are served from: each of its domains, over HTTPS and HTTP.
 std::vector<std::string> SiteOrigins(const sites::Site& site) {

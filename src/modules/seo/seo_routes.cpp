@@ -5,6 +5,7 @@
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
 #include "lib/web/json_body.hpp"
+#include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/seo/seo_service.hpp"
 
@@ -12,21 +13,9 @@ namespace poste::seo {
 
 namespace {
 
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-// The site the middleware resolved; a route registered without it is a wiring bug.
-std::int64_t SiteId(const web::RequestContext& ctx) {
-  if (ctx.site_id <= 0) throw AppError::Internal("site route reached without the site-access middleware");
-  return ctx.site_id;
-}
-
-nlohmann::json ObjectBody(const web::Request& request) {
-  auto json = web::ParseJsonBody(request);
-  if (!json.is_object()) {
-    throw AppError::BadRequest("The body must be a JSON object.", {{"body", "invalid_type", "expected an object"}});
-  }
-  return json;
-}
+using web::Dump;
+using web::ObjectBody;
+using web::SiteId;
 
 // The stored fields, then whether they exist, their warnings and the resolved result.
 nlohmann::json ViewJson(const PageView& view) {

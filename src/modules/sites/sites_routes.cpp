@@ -6,6 +6,7 @@
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
 #include "lib/web/json_body.hpp"
+#include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/sites/sites_service.hpp"
 
@@ -13,24 +14,16 @@ namespace poste::sites {
 
 namespace {
 
+using web::Concat;
+using web::Dump;
+using web::ObjectBody;
+using web::SiteId;
+
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
-
-std::vector<web::Middleware> Concat(std::vector<web::Middleware> a, const std::vector<web::Middleware>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 const web::Principal& Caller(const web::RequestContext& ctx) {
   if (!ctx.principal) throw AppError(ErrorCode::kUnauthorized, "Authentication is required.");
   return *ctx.principal;
-}
-
-// The site the middleware resolved; a route registered without it is a wiring bug.
-std::int64_t SiteId(const web::RequestContext& ctx) {
-  if (ctx.site_id <= 0) throw AppError::Internal("site route reached without the site-access middleware");
-  return ctx.site_id;
 }
 
 // Typed readers of a JSON object: a wrong type is a 422 on that field; absent (or null) gives nullopt.
@@ -88,14 +81,6 @@ class Fields {
   std::string prefix_;
   std::vector<FieldError>& errors_;
 };
-
-nlohmann::json ObjectBody(const web::Request& request) {
-  auto json = web::ParseJsonBody(request);
-  if (!json.is_object()) {
-    throw AppError::BadRequest("The body must be a JSON object.", {{"body", "invalid_type", "expected an object"}});
-  }
-  return json;
-}
 
 void ThrowIfAny(std::vector<FieldError>& errors) {
   if (!errors.empty()) throw AppError::Validation(std::move(errors));

@@ -7,6 +7,7 @@
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
 #include "lib/web/json_body.hpp"
+#include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/users/users_service.hpp"
 
@@ -14,14 +15,10 @@ namespace poste::users {
 
 namespace {
 
+using web::Concat;
+using web::Dump;
+
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
-
-std::vector<web::Middleware> Concat(std::vector<web::Middleware> a, const std::vector<web::Middleware>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
 const web::Principal& Caller(const web::RequestContext& ctx) {
   if (!ctx.principal) throw AppError(ErrorCode::kUnauthorized, "Authentication is required.");

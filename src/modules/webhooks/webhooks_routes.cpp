@@ -6,6 +6,7 @@
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
 #include "lib/web/json_body.hpp"
+#include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/webhooks/webhooks_service.hpp"
 
@@ -13,39 +14,13 @@ namespace poste::webhooks {
 
 namespace {
 
+using web::Concat;
+using web::Dump;
+using web::ObjectBody;
+using web::PathId;
+using web::SiteId;
+
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
-
-std::vector<web::Middleware> Concat(std::vector<web::Middleware> a, const std::vector<web::Middleware>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-std::string Dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-std::int64_t SiteId(const web::RequestContext& ctx) {
-  if (ctx.site_id <= 0) throw AppError::Internal("site route reached without the site-access middleware");
-  return ctx.site_id;
-}
-
-// A positive integer path parameter, else 404 (as for an id that does not exist).
-std::int64_t PathId(const web::RequestContext& ctx, const char* name, const char* what) {
-  const auto& text = ctx.Param(name);
-  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
-    throw AppError::NotFound(std::string("No such ") + what + ".");
-  }
-  std::int64_t id = 0;
-  for (char c : text) id = id * 10 + (c - '0');
-  if (id <= 0) throw AppError::NotFound(std::string("No such ") + what + ".");
-  return id;
-}
-
-nlohmann::json ObjectBody(const web::Request& request) {
-  auto json = web::ParseJsonBody(request);
-  if (!json.is_object()) {
-    throw AppError::BadRequest("The body must be a JSON object.", {{"body", "invalid_type", "expected an object"}});
-  }
-  return json;
-}
 
 // Typed field readers: a wrong type is a 422 on the field; absent or null gives nullopt.
 std::optional<std::string> String(const nlohmann::json& j, const char* name, std::vector<FieldError>& errors) {

@@ -1,0 +1,34 @@
+#pragma once
+// Small pieces every module's routes file needs: joining middleware lists, JSON text that never throws on
+// invalid UTF-8, the site that the site-access middleware resolved, a numeric id from the path, and a JSON
+// object body. One copy here instead of one per module.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lib/web/route.hpp"
+
+namespace poste::web {
+
+inline std::vector<Middleware> Concat(std::vector<Middleware> a, const std::vector<Middleware>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// Compact JSON; invalid UTF-8 in strings is replaced rather than thrown.
+inline std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// ctx.site_id as set by the site-access middleware; a route registered without it is a wiring bug (500).
+std::int64_t SiteId(const RequestContext& ctx);
+
+// The path parameter `name` as a positive id; anything else names nothing: 404 "No such <what>.".
+std::int64_t PathId(const RequestContext& ctx, const char* name, const char* what);
+
+// The request's JSON body, which must be an object (400 otherwise).
+nlohmann::json ObjectBody(const Request& request);
+
+}  // namespace poste::web
