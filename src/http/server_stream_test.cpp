@@ -14,6 +14,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -94,9 +95,10 @@ class StreamServerTest : public ::testing::Test {
     return s;
   }
   static void Send(tcp::socket& s, const std::string& bytes) { asio::write(s, asio::buffer(bytes)); }
-  // Reads one response: head and Content-Length body.
-  static std::string ReadResponse(tcp::socket& s, bool head = false) {
-    std::string data;
+  // Reads one response: head and Content-Length body. Bytes past it (the next pipelined answer, which may
+  // arrive in the same read) are kept for the next call on that socket.
+  std::string ReadResponse(tcp::socket& s, bool head = false) {
+    std::string data = std::exchange(pending[s.native_handle()], {});
     char buf[4096];
     boost::system::error_code ec;
     for (;;) {
@@ -104,7 +106,10 @@ class StreamServerTest : public ::testing::Test {
       if (head_end != std::string::npos) {
         auto cl = data.find("Content-Length: ");
         std::size_t length = cl < head_end && !head ? std::stoul(data.substr(cl + 16)) : 0;
-        if (data.size() >= head_end + 4 + length) return data.substr(0, head_end + 4 + length);
+        if (std::size_t end = head_end + 4 + length; data.size() >= end) {
+          pending[s.native_handle()] = data.substr(end);
+          return data.substr(0, end);
+        }
       }
       std::size_t n = s.read_some(asio::buffer(buf), ec);
       if (ec) return data;
@@ -136,6 +141,7 @@ class StreamServerTest : public ::testing::Test {
   asio::io_context client_io;
   std::mutex mu;
   std::vector<int> failures;
+  std::map<int, std::string> pending;  // per socket: bytes read past the last response
 };
 
 TEST_F(StreamServerTest, BodyArrivesInChunksAndTheConnectionStaysOpen) {
