@@ -29,8 +29,22 @@ void App::Parts::SetUpContacts() {
   workers->Register(std::string(contacts::kNotifyJobKind),
                     [c = contacts.get()](const jobs::Job& job) { c->HandleNotify(job); });
   const ratelimit::GroupRules form_limits{"contact", ratelimit::PerMinute(5), {}, {}};
+  // Preflights count against the public read API's limit, not the form's: a browser sends one before each
+  // JSON post.
+  const ratelimit::GroupRules public_limits{
+      "public", ratelimit::PerMinute(static_cast<double>(config.rate_limit.public_per_ip)), {}, {}};
+  auto find_site = [s = sites.get()](std::string_view id_or_slug) -> std::optional<sites::Site> {
+    auto id = s->ResolveSite(id_or_slug);
+    if (!id) return std::nullopt;
+    return s->Get(*id);
+  };
   contacts::RegisterRoutes(router, *contacts,
-                           {signed_in, site_access, {ratelimit::LimitPerIp(limiter, form_limits)}, site_resolver});
+                           {signed_in,
+                            site_access,
+                            {ratelimit::LimitPerIp(limiter, form_limits)},
+                            {ratelimit::LimitPerIp(limiter, public_limits)},
+                            find_site,
+                            config.server.cors_origins});
 }
 
 }  // namespace poste::app

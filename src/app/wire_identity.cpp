@@ -18,6 +18,9 @@ void App::Parts::SetUpIdentity() {
   users = std::make_unique<users::UsersService>(*database, crypto::PasswordParams{},
                                                 [g = guard.get()](std::int64_t id) { g->Invalidate(id); });
   sites = std::make_unique<sites::SitesService>(*database, *secrets, [g = guard.get()] { g->InvalidateAll(); });
+  // A deleted site's folder of published files (data/sites/<slug>/: seo.json) goes once the deletion has
+  // committed; the media library removes its own folder (wire_media.cpp).
+  sites->OnDeleted([dir = config.data.dir](const sites::Site& site) { seo::ForgetSiteFiles(dir, site.slug); });
   audit = std::make_unique<audit::AuditService>(*database);
   site_resolver = [s = sites.get()](std::string_view id_or_slug) { return s->ResolveSite(id_or_slug); };
   auth::AuthRoutesOptions auth_options;

@@ -190,5 +190,81 @@ TEST_P(ContactsApi, TheInboxFiltersPagesExportsAndAudits) {
 
 POSTE_INSTANTIATE_DB_TEST(ContactsApi);
 
+// Cross-origin posts: allowed from the site's own domains (https and http) and the configured extra origins,
+// errors included; refused (no Access-Control-Allow-Origin) from anywhere else, another site's domain too.
+class ContactsCorsApi : public ContactsApi {
+ protected:
+  void Configure(app::Config& config) override { config.server.cors_origins = {"https://app.example.net"}; }
+  web::Response From(const std::string& origin, const std::string& body) {
+    return Raw("POST", "/api/v1/public/sites/alpha/contact", body, "application/json",
+               "198.51.100." + std::to_string(++ip_ % 250 + 1), {{"Origin", origin}});
+  }
+  web::Response Preflight(const std::string& origin, const std::string& method = "POST",
+                          const std::string& headers = "content-type", const std::string& site = "alpha") {
+    return Raw(
+        "OPTIONS", "/api/v1/public/sites/" + site + "/contact", "", "", "198.51.100.1",
+        {{"Origin", origin}, {"Access-Control-Request-Method", method}, {"Access-Control-Request-Headers", headers}});
+  }
+  static std::string AllowOrigin(const web::Response& r) {
+    return std::string(r.headers.Get("Access-Control-Allow-Origin").value_or(""));
+  }
+};
+
+TEST_P(ContactsCorsApi, PostsFromTheSitesDomainsAndConfiguredOrigins) {
+  const std::string message = R"({"name":"Ada","email":"ada@example.com","message":"Hello"})";
+  for (const std::string origin :
+       {"https://alpha.example.com", "http://alpha.example.com", "https://app.example.net"}) {
+    auto r = From(origin, message);
+    EXPECT_EQ(r.status, 202) << origin << ": " << r.body;
+    EXPECT_EQ(AllowOrigin(r), origin);
+    EXPECT_NE(r.headers.Get("Vary").value_or("").find("Origin"), std::string_view::npos) << origin;
+  }
+  // A refused origin: the message is still taken (CORS binds browsers, not servers), but its page cannot read
+  // the answer.
+  for (const std::string origin :
+       {"https://beta.example.com", "https://evil.example", "null", "https://alpha.example.com.evil.example",
+        "https://alpha.example.com:8443", "HTTPS://ALPHA.EXAMPLE.COM"}) {
+    auto r = From(origin, message);
+    EXPECT_EQ(r.status, 202) << origin;
+    EXPECT_EQ(AllowOrigin(r), "") << origin;
+  }
+  EXPECT_EQ(Inbox()["items"].size(), 9u);
+  // Errors carry the header too, so that the form's script can show them.
+  auto bad = From("https://alpha.example.com", R"({"name":"Ada","email":"not-an-address","message":"x"})");
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(AllowOrigin(bad), "https://alpha.example.com");
+  EXPECT_EQ(AllowOrigin(From("https://evil.example", "{\"name\":")), "");
+  // No such site: nothing to allow.
+  auto missing = Raw("POST", "/api/v1/public/sites/nope/contact", message, "application/json", "198.51.100.9",
+                     {{"Origin", "https://alpha.example.com"}});
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(AllowOrigin(missing), "");
+}
+
+TEST_P(ContactsCorsApi, PreflightAllowsPostFromTheSitesOriginsOnly) {
+  auto ok = Preflight("https://alpha.example.com", "POST", "Content-Type, X-Request-Id");
+  EXPECT_EQ(ok.status, 204);
+  EXPECT_EQ(AllowOrigin(ok), "https://alpha.example.com");
+  EXPECT_EQ(ok.headers.Get("Access-Control-Allow-Methods").value_or(""), "POST, OPTIONS");
+  EXPECT_EQ(ok.headers.Get("Access-Control-Allow-Headers").value_or(""), "content-type, x-request-id");
+  EXPECT_EQ(ok.headers.Get("Access-Control-Max-Age").value_or(""), "600");
+  EXPECT_EQ(ok.headers.Get("Allow").value_or(""), "POST, OPTIONS");
+  EXPECT_EQ(AllowOrigin(Preflight("https://app.example.net")), "https://app.example.net");
+  // Refused: another origin, another method, a header the form does not need.
+  for (const auto& r : {Preflight("https://evil.example"), Preflight("https://beta.example.com"),
+                        Preflight("https://alpha.example.com", "DELETE"),
+                        Preflight("https://alpha.example.com", "POST", "content-type, authorization"),
+                        Preflight("https://alpha.example.com", "POST", "x-evil\r\nset-cookie: a=b")}) {
+    EXPECT_EQ(r.status, 204);
+    EXPECT_EQ(AllowOrigin(r), "");
+    EXPECT_FALSE(r.headers.Has("Access-Control-Allow-Methods"));
+  }
+  EXPECT_EQ(Preflight("https://alpha.example.com", "POST", "content-type", "nope").status, 404);
+  EXPECT_EQ(Preflight("https://alpha.example.com", "POST", "content-type", "%00").status, 404);
+  EXPECT_EQ(Inbox()["items"].size(), 0u) << "a preflight stores nothing";
+}
+
+POSTE_INSTANTIATE_DB_TEST(ContactsCorsApi);
+
 }  // namespace
 }  // namespace poste::testing

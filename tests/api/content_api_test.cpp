@@ -261,6 +261,37 @@ TEST_P(ContentApi, ListsFiltersSearchOrderAndScheduling) {
       422);
 }
 
+// Deleting an entry other entries refer to: 409 naming them, then ?force=true clears the references.
+TEST_P(ContentApi, DeletingAReferencedEntryNeedsForce) {
+  ASSERT_EQ(As(kEditorA, "POST", kAlpha, R"({"name":"Authors","fields":[{"name":"name","type":"text"}]})").status, 201);
+  ASSERT_EQ(As(kEditorA, "POST", kAlpha,
+               R"({"name":"Posts","fields":[{"name":"title","type":"text"},)"
+               R"({"name":"author","type":"reference","collection":"authors"}]})")
+                .status,
+            201);
+  const auto ada = CreateEntry("authors", {{"data", {{"name", "Ada"}}}})["id"].get<std::int64_t>();
+  const auto post = CreateEntry("posts", {{"data", {{"title", "P"}, {"author", ada}}}})["id"].get<std::int64_t>();
+  const std::string target = std::string(kAlpha) + "/authors/entries/" + std::to_string(ada);
+  auto refused = As(kEditorA, "DELETE", target);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(ErrorFields(refused), std::vector<std::string>{"referenced_by"});
+  EXPECT_NE(refused.body.find("entry " + std::to_string(post) + " of posts refers to entry " + std::to_string(ada) +
+                              " in its field author"),
+            std::string::npos)
+      << refused.body;
+  EXPECT_EQ(As(kEditorA, "DELETE", target + "?force=1").status, 400);
+  EXPECT_EQ(As(kEditorA, "DELETE", target + "?force=false").status, 409);
+  EXPECT_EQ(As(kEditorA, "DELETE", target + "?force=true").status, 204);
+  EXPECT_EQ(As(kEditorA, "GET", target).status, 404);
+  auto p = Body(As(kEditorA, "GET", std::string(kAlpha) + "/posts/entries/" + std::to_string(post)));
+  EXPECT_EQ(p["data"], (json{{"title", "P"}}));
+  // A collection others refer to: the same rule.
+  const auto bob = CreateEntry("authors", {{"data", {{"name", "Bob"}}}})["id"].get<std::int64_t>();
+  CreateEntry("posts", {{"data", {{"title", "Q"}, {"author", bob}}}});
+  EXPECT_EQ(As(kEditorA, "DELETE", std::string(kAlpha) + "/authors").status, 409);
+  EXPECT_EQ(As(kEditorA, "DELETE", std::string(kAlpha) + "/authors?force=true").status, 204);
+}
+
 POSTE_INSTANTIATE_DB_TEST(ContentApi);
 
 }  // namespace

@@ -257,6 +257,36 @@ TEST_P(MediaApi, DeleteInUseNeedsForce) {
   EXPECT_EQ(Call("GET", Base() + "/" + std::to_string(id), callers_[kEditorA]).status, 404);
 }
 
+// A forced deletion leaves no entry pointing at the item: the entries that used it lose the value in the
+// deleting transaction (a new version each, with its revision), and the public answers are fresh.
+TEST_P(MediaApi, ForcedDeleteClearsTheEntriesThatUseIt) {
+  auto created =
+      Call("POST", "/api/v1/sites/alpha/collections", callers_[kEditorA],
+           R"({"name":"Gallery","fields":[{"name":"title","type":"text"},{"name":"image","type":"media"}]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::int64_t id = Json(Raw("?filename=a.pdf", kPdf))["id"];
+  const std::string entries = "/api/v1/sites/alpha/collections/gallery/entries";
+  auto entry = Call("POST", entries, callers_[kEditorA],
+                    nlohmann::json{{"status", "published"}, {"data", {{"title", "T"}, {"image", id}}}}.dump());
+  ASSERT_EQ(entry.status, 201) << entry.body;
+  const std::string one = entries + "/" + std::to_string(Json(entry)["id"].get<std::int64_t>());
+  const std::string public_one =
+      "/api/v1/public/sites/alpha/collections/gallery/entries/" + std::to_string(Json(entry)["id"].get<std::int64_t>());
+  EXPECT_EQ(Json(Call("GET", public_one))["data"]["image"], id);  // now in the public cache
+
+  auto refused = Call("DELETE", Base() + "/" + std::to_string(id), callers_[kEditorA]);
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_EQ(Json(Call("GET", one, callers_[kEditorA]))["data"]["image"], id);
+  EXPECT_EQ(Call("DELETE", Base() + "/" + std::to_string(id) + "?force=true", callers_[kEditorA]).status, 204);
+  auto after = Json(Call("GET", one, callers_[kEditorA]));
+  EXPECT_EQ(after["data"], (nlohmann::json{{"title", "T"}}));
+  EXPECT_EQ(Json(Call("GET", one + "/revisions", callers_[kEditorA]))["items"].size(), 2u);
+  EXPECT_FALSE(Json(Call("GET", public_one))["data"].contains("image")) << "the public cache was dropped";
+  auto audit = Json(Call("GET", "/api/v1/audit?action=entry.update", callers_[kAdmin]))["items"];
+  ASSERT_EQ(audit.size(), 1u);
+  EXPECT_EQ(audit[0]["changes"]["reason"]["deleted_media"], id);
+}
+
 TEST_P(MediaApi, ListFiltersPatchAndValidation) {
   Raw("?filename=Annual.pdf", kPdf);
   auto png = Json(Raw("?filename=logo.png", media::files::EncodeTestImage(5, 5, ".png")));

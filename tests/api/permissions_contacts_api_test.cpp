@@ -90,6 +90,9 @@ std::vector<Row> Table() {
       {"POST", "/api/v1/public/sites/beta/contact", form,                        {202, 202, 202, 202, 202, 202, 202, 202, 202, 202, 202}},
       {"POST", "/api/v1/public/sites/nosuchsite/contact", form,                  {404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
       {"POST", "/api/v1/public/sites/alpha/contact", R"({"name":"x"})",          {422, 422, 422, 422, 422, 422, 422, 422, 422, 422, 422}},
+      // The form's CORS preflight: anonymous too.
+      {"OPTIONS", "/api/v1/public/sites/alpha/contact", "",                      {204, 204, 204, 204, 204, 204, 204, 204, 204, 204, 204}},
+      {"OPTIONS", "/api/v1/public/sites/nosuchsite/contact", "",                 {404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 404}},
       // The inbox.
       {"GET", a + "/contacts", "",                                               {401, 200, 404, 200, B,   B,   B,   B,   B,    200, 404}},
       {"GET", b + "/contacts?status=unread&q=ada", "",                           {401, 404, 200, 200, B,   B,   B,   B,   B,    404, 200}},

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/json_dump.hpp"
 #include "lib/web/route.hpp"
 
 namespace poste::web {
@@ -18,9 +19,7 @@ inline std::vector<Middleware> Concat(std::vector<Middleware> a, const std::vect
 }
 
 // Compact JSON; invalid UTF-8 in strings is replaced rather than thrown.
-inline std::string Dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+inline std::string Dump(const nlohmann::json& j) { return DumpJson(j); }
 
 // ctx.site_id as set by the site-access middleware; a route registered without it is a wiring bug (500).
 std::int64_t SiteId(const RequestContext& ctx);

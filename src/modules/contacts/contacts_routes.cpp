@@ -1,5 +1,6 @@
 #include "modules/contacts/contacts_routes.hpp"
 
+#include <array>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -8,10 +9,12 @@
 #include "lib/validate/text.hpp"
 #include "lib/web/form_urlencoded.hpp"
 #include "lib/web/json_body.hpp"
+#include "lib/web/problem.hpp"
 #include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/contacts/contacts_csv.hpp"
 #include "modules/contacts/contacts_service.hpp"
+#include "modules/sites/site_cors.hpp"
 
 namespace poste::contacts {
 
@@ -22,6 +25,12 @@ using web::Dump;
 using web::SiteId;
 
 constexpr std::int64_t kMaxId = std::numeric_limits<std::int64_t>::max();
+
+// The contact form's CORS preflight: a page's script posts JSON or a form, with its usual headers.
+constexpr std::string_view kFormAllow = "POST, OPTIONS";
+constexpr std::array<std::string_view, 1> kFormMethods = {"POST"};
+constexpr std::array<std::string_view, 5> kFormRequestHeaders = {"accept", "accept-language", "content-language",
+                                                                 "content-type", "x-request-id"};
 
 // {id} of the path: a positive integer, else 404 (as for an id that does not exist).
 std::int64_t ContactId(const web::RequestContext& ctx) {
@@ -111,20 +120,40 @@ void RegisterRoutes(web::Router& router, ContactsService& service, ContactsRoute
 
   web::RouteOptions form_options;
   form_options.body_limit = kContactBodyLimit;
+  // Errors after the site is known carry the CORS headers too, so that the page's script can read them.
   api.Post(
       "/public/sites/{site}/contact",
-      [&service, resolve = guards.resolve_site](web::RequestContext& ctx) -> web::Task<web::Response> {
+      [&service, find = guards.find_site](web::RequestContext& ctx) -> web::Task<web::Response> {
         const std::string key = ctx.Param("site");
-        auto site_id = co_await blocking([&] { return resolve(key); });
-        if (!site_id) throw AppError::NotFound("No such site.");
-        auto submission = ParseSubmission(ctx.request);
-        ClientInfo client{ctx.request.remote_ip, std::string(ctx.request.headers.Get("User-Agent").value_or(""))};
-        const auto id = *site_id;
-        co_await blocking([&] { service.Submit(id, submission, client); });
-        // The same answer whether it was stored or dropped as spam.
-        co_return web::Response::Json(202, R"({"status":"received"})");
+        auto site = co_await blocking([&] { return find(key); });
+        if (!site) throw AppError::NotFound("No such site.");
+        const auto origins = sites::SiteOrigins(*site);
+        web::Response response;
+        try {
+          auto submission = ParseSubmission(ctx.request);
+          ClientInfo client{ctx.request.remote_ip, std::string(ctx.request.headers.Get("User-Agent").value_or(""))};
+          const auto id = site->id;
+          co_await blocking([&] { service.Submit(id, submission, client); });
+          // The same answer whether it was stored or dropped as spam.
+          response = web::Response::Json(202, R"({"status":"received"})");
+        } catch (const AppError& error) {
+          response = web::ProblemFor(ctx, error);
+        }
+        sites::AllowSiteOrigin(ctx.request, response, origins);
+        co_return response;
       },
       form_options, guards.public_form);
+
+  api.Add(
+      "OPTIONS", "/public/sites/{site}/contact",
+      [find = guards.find_site, extra = guards.extra_origins](web::RequestContext& ctx) -> web::Task<web::Response> {
+        const std::string key = ctx.Param("site");
+        auto site = co_await blocking([&] { return find(key); });
+        if (!site) throw AppError::NotFound("No such site.");
+        co_return sites::Preflight(ctx.request, sites::SiteOrigins(*site), extra,
+                                   {kFormAllow, kFormMethods, kFormRequestHeaders});
+      },
+      {}, guards.preflight);
 
   api.Get(
       "/sites/{site}/contacts",

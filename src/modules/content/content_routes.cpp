@@ -20,6 +20,16 @@ using web::ObjectBody;
 using web::PathId;
 using web::SiteId;
 
+// ?force=true|false (absent: false), as for media items.
+bool ForceParam(const web::RequestContext& ctx) {
+  auto text = ctx.request.QueryParam("force");
+  if (text && *text != "true" && *text != "false") {
+    throw AppError::BadRequest("The query parameter force is invalid.",
+                               {{"force", "invalid", "true or false is expected"}});
+  }
+  return text && *text == "true";
+}
+
 std::optional<std::string> IfMatch(const web::RequestContext& ctx) {
   auto v = ctx.request.headers.Get("If-Match");
   if (!v) return std::nullopt;
@@ -178,8 +188,9 @@ void RegisterRoutes(web::Router& router, ContentService& service, ContentRouteGu
       [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
         const auto site_id = SiteId(ctx);
         const std::string slug = ctx.Param("collection");
+        const bool force = ForceParam(ctx);
         auto origin = audit::OriginOf(ctx);
-        co_await blocking([&] { service.DeleteCollection(origin, site_id, slug); });
+        co_await blocking([&] { service.DeleteCollection(origin, site_id, slug, force); });
         co_return web::Response::Empty(204);
       },
       {}, site);
@@ -274,7 +285,8 @@ void RegisterRoutes(web::Router& router, ContentService& service, ContentRouteGu
         const auto id = PathId(ctx, "id", "entry");
         auto origin = audit::OriginOf(ctx);
         auto if_match = IfMatch(ctx);
-        co_await blocking([&] { service.DeleteEntry(origin, site_id, slug, id, if_match); });
+        const bool force = ForceParam(ctx);
+        co_await blocking([&] { service.DeleteEntry(origin, site_id, slug, id, if_match, force); });
         co_return web::Response::Empty(204);
       },
       {}, site);

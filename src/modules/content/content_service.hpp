@@ -7,7 +7,10 @@
 // in with the resolved site id; everything here is scoped by that id (another site's objects are 404).
 //
 // Public and stable: ListEntries, GetEntry and on_site_changed are what the public read API builds on.
-// Every member blocks (SQL): call it through co_await blocking(...).
+// Every member blocks (SQL): call it through co_await blocking(...). The members are defined in
+// collection_service.cpp (collections: schema, presets, schema-change conflicts), entry_service.cpp (entries:
+// CRUD, revisions, reordering, publication) and entry_references.cpp (references to deleted entries and
+// media items).
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -21,6 +24,9 @@
 
 namespace poste::db {
 class Database;
+}
+namespace soci {
+class session;
 }
 namespace poste::jobs {
 class JobQueue;
@@ -84,8 +90,10 @@ class ContentService {
   // the entries and fields that would not fit (nothing changes then).
   Collection UpdateCollection(const audit::Origin& origin, std::int64_t site_id, std::string_view slug,
                               const CollectionPatch& patch);
-  // Deletes its entries (their media references and revisions) too.
-  void DeleteCollection(const audit::Origin& origin, std::int64_t site_id, std::string_view slug);
+  // Deletes its entries (their media references and revisions) too. When entries of other collections refer
+  // to its entries: 409 listing them ("referenced_by") unless force, which clears those references first
+  // (as DeleteEntry does).
+  void DeleteCollection(const audit::Origin& origin, std::int64_t site_id, std::string_view slug, bool force = false);
 
   // --- entries ---
   // Any status unless query.statuses says otherwise (the public API asks for published). 422 on a filter or
@@ -100,8 +108,12 @@ class ContentService {
   // if_match: the If-Match header when given (412 unless it names the current ETag, or is "*").
   Entry UpdateEntry(const audit::Origin& origin, std::int64_t site_id, std::string_view collection_slug,
                     std::int64_t entry_id, const EntryInput& input, const std::optional<std::string>& if_match);
+  // When other entries refer to it (reference fields): 409 listing them (errors "referenced_by", one per
+  // referring entry and field) unless force, which removes those values (the field becomes null) from the
+  // referring entries in the same transaction, each as a new version with its revision, audit entry and
+  // entry.updated event.
   void DeleteEntry(const audit::Origin& origin, std::int64_t site_id, std::string_view collection_slug,
-                   std::int64_t entry_id, const std::optional<std::string>& if_match);
+                   std::int64_t entry_id, const std::optional<std::string>& if_match, bool force = false);
   // Returns the collection's entry ids in their new order (positions 0..n-1). 422 on unknown or repeated ids.
   std::vector<std::int64_t> Reorder(const audit::Origin& origin, std::int64_t site_id, std::string_view collection_slug,
                                     const ReorderRequest& request);
@@ -118,9 +130,15 @@ class ContentService {
   // skew between instances) throws so that the job is retried.
   void RunPublishJob(const jobs::Job& job);
 
- private:
-  void Changed(std::int64_t site_id) const;
+  // For the media module, inside its transaction deleting a media item of the site with force: removes the
+  // item from the media fields of the site's entries that use it (as DeleteEntry's force does for entry
+  // references). Returns whether an entry changed; call SiteChanged once the transaction has committed.
+  bool ClearMediaReferences(soci::session& s, const audit::Origin& origin, std::int64_t site_id, std::int64_t media_id);
+  // Runs on_site_changed (errors are logged: the change has committed). For a change made through a
+  // session-level member (above), call it after the commit.
+  void SiteChanged(std::int64_t site_id) const;
 
+ private:
   db::Database& db_;
   jobs::JobQueue& queue_;
   Clock now_ms_;

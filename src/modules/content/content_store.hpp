@@ -1,5 +1,5 @@
 #pragma once
-// The collections, entries, entry_unique_values and entry_revisions tables (and the full-text index that
+// The collections, entries, entry_unique_values, entry_refs and entry_revisions tables (and the full-text index that
 // follows entries): SQL and nothing else. Every function runs on a session the caller got from
 // Database::Write (or Read for queries), so that a service writes a change, its audit row, its webhook event
 // and its revision in one transaction. Every function is scoped by site (directly, or through a collection
@@ -31,9 +31,10 @@ std::int64_t CountCollections(soci::session& s, std::int64_t site_id);
 std::int64_t InsertCollection(soci::session& s, std::int64_t site_id, const std::string& slug, const std::string& name,
                               const std::string& description, const std::vector<FieldDef>& fields,
                               const std::optional<std::string>& preset, std::int64_t now_ms);
-void UpdateCollection(soci::session& s, std::int64_t collection_id, const std::string& name,
+// Both change nothing unless the collection is the site's.
+void UpdateCollection(soci::session& s, std::int64_t site_id, std::int64_t collection_id, const std::string& name,
                       const std::string& description, const std::vector<FieldDef>& fields, std::int64_t now_ms);
-void DeleteCollection(soci::session& s, std::int64_t collection_id);
+void DeleteCollection(soci::session& s, std::int64_t site_id, std::int64_t collection_id);
 
 // --- entries ---
 // The entry of this collection (nullopt for another collection's or site's). lock: FOR UPDATE on PostgreSQL.
@@ -48,7 +49,7 @@ std::optional<std::string> CollectionSlugOf(soci::session& s, std::int64_t site_
 // Whether an entry exists on the site (in the collection of that slug when given).
 bool EntryExists(soci::session& s, std::int64_t site_id, std::int64_t entry_id, std::string_view collection_slug);
 
-// search_language: the PostgreSQL text search configuration of the site ("french", ...; SearchLanguage).
+// search_language: the PostgreSQL text search configuration of the site ("poste_french", ...; SearchLanguage).
 std::int64_t InsertEntry(soci::session& s, const Entry& e, const std::string& search_text,
                          const std::string& search_language);
 // Writes status, position, slug, data, version, publish_at, updated_at, published_at and the search text.
@@ -64,17 +65,42 @@ void CloseGap(soci::session& s, const Collection& c, std::int64_t position);
 void ReplaceUniqueValues(soci::session& s, const Collection& c, std::int64_t entry_id,
                          const std::vector<std::pair<std::string, std::string>>& values);
 
+// --- references between entries (entry_refs) ---
+struct EntryRef {
+  std::int64_t entry_id = 0;   // the entry holding the reference
+  std::string collection;      // that entry's collection (slug)
+  std::string field;           // its reference field
+  std::int64_t target_id = 0;  // the entry referred to
+};
+// The entry now refers to exactly `refs` (field, target entry id). The targets must be entries of the site
+// (the caller checked them: entry_refs.target_id references entries).
+void ReplaceEntryRefs(soci::session& s, std::int64_t site_id, std::int64_t entry_id,
+                      const std::vector<std::pair<std::string, std::int64_t>>& refs);
+// The references of other entries of the site to the entry, ordered by referring entry and field.
+std::vector<EntryRef> RefsToEntry(soci::session& s, std::int64_t site_id, std::int64_t target_id);
+// The references of entries of other collections of the site to any entry of the collection.
+std::vector<EntryRef> RefsIntoCollection(soci::session& s, const Collection& c);
+
 // --- revisions ---
 void InsertRevision(soci::session& s, std::int64_t site_id, const Revision& revision);
-// Keeps the newest `keep` revisions of the entry.
-void PruneRevisions(soci::session& s, std::int64_t entry_id, std::size_t keep);
+// Keeps the newest `keep` revisions of the site's entry.
+void PruneRevisions(soci::session& s, std::int64_t site_id, std::int64_t entry_id, std::size_t keep);
 std::vector<Revision> ListRevisions(soci::session& s, std::int64_t site_id, std::int64_t entry_id);
 std::optional<Revision> GetRevision(soci::session& s, std::int64_t site_id, std::int64_t entry_id,
                                     std::int64_t revision);
 
-// The PostgreSQL text search configuration for the site's locale: fr -> french, en -> english, es -> spanish,
-// de -> german, it -> italian, anything else -> simple.
+// The PostgreSQL text search configuration for the site's locale (migration 0007: the language's stemmer
+// behind the unaccent filter, so that searches ignore accents): fr -> poste_french, en -> poste_english,
+// es -> poste_spanish, de -> poste_german, it -> poste_italian, anything else -> poste_simple.
 std::string SearchLanguage(soci::session& s, std::int64_t site_id);
+
+// Every collection of the site (ordered by slug) with its entries counted by status (the dashboard).
+struct CollectionCounts {
+  std::string slug;
+  std::string name;
+  std::int64_t draft = 0, published = 0, archived = 0;
+};
+std::vector<CollectionCounts> CountEntriesByStatus(soci::session& s, std::int64_t site_id);
 
 // A page of the collection's entries (content_list.cpp). Throws AppError 422 on a filter or sort that does
 // not fit the schema, 400 on a bad cursor. Snippets are HTML-escaped with <mark> around the hits.

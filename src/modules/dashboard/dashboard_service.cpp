@@ -7,18 +7,19 @@
 #include "db/database.hpp"
 #include "modules/audit/audit_store.hpp"
 #include "modules/contacts/contacts_store.hpp"
-#include "modules/dashboard/dashboard_store.hpp"
+#include "modules/content/content_store.hpp"
+#include "modules/media/media_store.hpp"
 
 namespace poste::dashboard {
 
 nlohmann::json Summary(db::Database& db, std::int64_t site_id) {
-  std::vector<store::CollectionCounts> collections;
-  store::MediaTotals media;
+  std::vector<content::store::CollectionCounts> collections;
+  media::store::Totals library;
   std::int64_t unread = 0;
   audit::AuditPage activity;
   db.Read([&](soci::session& s) {
-    collections = store::EntryCounts(s, site_id);
-    media = store::Media(s, site_id);
+    collections = content::store::CountEntriesByStatus(s, site_id);
+    library = media::store::CountTotals(s, site_id);
     unread = contacts::store::CountUnread(s, site_id);
     audit::AuditFilter filter;
     filter.site_id = site_id;
@@ -44,7 +45,7 @@ nlohmann::json Summary(db::Database& db, std::int64_t site_id) {
       {"entries",
        {{"draft", draft}, {"published", published}, {"archived", archived}, {"total", draft + published + archived}}},
       {"contacts", {{"unread", unread}}},
-      {"media", {{"count", media.count}, {"bytes", media.bytes}}},
+      {"media", {{"count", library.count}, {"bytes", library.bytes}}},
       {"recent_activity", std::move(recent)}};
 }
 

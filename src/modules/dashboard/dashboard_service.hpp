@@ -1,6 +1,7 @@
 #pragma once
 // A site's dashboard in one read: its collections with their entries counted by status, unread contacts, the
-// media library's size, and the latest audit entries of the site. Blocks (SQL): call it through
+// media library's size, and the latest audit entries of the site. Each table is read by its own module's
+// store (content, media, contacts, audit): the dashboard has no SQL of its own. Blocks (SQL): call it through
 // co_await blocking(...).
 #include <nlohmann/json_fwd.hpp>
 

@@ -10,7 +10,7 @@ namespace poste::media::store {
 
 void ReplaceRefs(soci::session& s, std::int64_t site_id, std::string_view owner_type, std::int64_t owner_id,
                  const std::vector<std::int64_t>& media_ids) {
-  DeleteRefs(s, owner_type, owner_id);
+  DeleteRefs(s, site_id, owner_type, owner_id);
   const std::string type(owner_type);
   const long long site = site_id, owner = owner_id;
   for (std::int64_t id : std::set<std::int64_t>(media_ids.begin(), media_ids.end())) {
@@ -20,10 +20,11 @@ void ReplaceRefs(soci::session& s, std::int64_t site_id, std::string_view owner_
   }
 }
 
-void DeleteRefs(soci::session& s, std::string_view owner_type, std::int64_t owner_id) {
+void DeleteRefs(soci::session& s, std::int64_t site_id, std::string_view owner_type, std::int64_t owner_id) {
   const std::string type(owner_type);
-  const long long owner = owner_id;
-  s << "DELETE FROM media_refs WHERE owner_type = :type AND owner_id = :owner", soci::use(type), soci::use(owner);
+  const long long site = site_id, owner = owner_id;
+  s << "DELETE FROM media_refs WHERE site_id = :site AND owner_type = :type AND owner_id = :owner", soci::use(site),
+      soci::use(type), soci::use(owner);
 }
 
 std::vector<MediaRef> RefsTo(soci::session& s, std::int64_t site_id, std::int64_t media_id) {

@@ -23,7 +23,7 @@ struct MediaRef {
 // The owner now uses exactly `media_ids` (duplicates ignored) on site_id.
 void ReplaceRefs(soci::session& s, std::int64_t site_id, std::string_view owner_type, std::int64_t owner_id,
                  const std::vector<std::int64_t>& media_ids);
-void DeleteRefs(soci::session& s, std::string_view owner_type, std::int64_t owner_id);
+void DeleteRefs(soci::session& s, std::int64_t site_id, std::string_view owner_type, std::int64_t owner_id);
 // The uses of a media item of site_id, ordered by owner type and id.
 std::vector<MediaRef> RefsTo(soci::session& s, std::int64_t site_id, std::int64_t media_id);
 // Which of `media_ids` are media items of site_id (sorted, without duplicates): owners check references with it

@@ -50,7 +50,10 @@ TEST_P(MediaRefsStoreTest, ReplaceListAndDeleteRefs) {
   db().Write([&](soci::session& s) { ReplaceRefs(s, a, "entry", 10, {m6}); });
   EXPECT_EQ(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, m5); }).size(), 1u);
   EXPECT_EQ(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, m6); }).size(), 1u);
-  db().Write([&](soci::session& s) { DeleteRefs(s, "entry", 11); });
+  // Another site's id deletes nothing.
+  db().Write([&](soci::session& s) { DeleteRefs(s, b, "entry", 11); });
+  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, m5); }).size(), 1u);
+  db().Write([&](soci::session& s) { DeleteRefs(s, a, "entry", 11); });
   EXPECT_TRUE(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, m5); }).empty());
   EXPECT_EQ(db().ReadValue([&](soci::session& s) { return RefsTo(s, b, other); }).size(), 1u) << "other site untouched";
   // Deleting a site deletes its refs.
@@ -70,6 +73,18 @@ TEST_P(MediaRefsStoreTest, ExistingMediaIdsAreTheSitesOnly) {
   db().Write([&](soci::session& s) { ReplaceRefs(s, a, "entry", 1, {mine}); });
   db().Write([&](soci::session& s) { Delete(s, a, mine); });
   EXPECT_TRUE(db().ReadValue([&](soci::session& s) { return RefsTo(s, a, mine); }).empty());
+}
+
+// The dashboard's numbers come from here (media_store.cpp): the site's items and their bytes only.
+TEST_P(MediaRefsStoreTest, CountTotalsIsTheSitesOnly) {
+  const auto a = AddSite("a"), b = AddSite("b");
+  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return CountTotals(s, a); }).count, 0);
+  AddMedia(a, "x");
+  AddMedia(a, "y");
+  AddMedia(b, "z");
+  auto totals = db().ReadValue([&](soci::session& s) { return CountTotals(s, a); });
+  EXPECT_EQ(totals.count, 2);
+  EXPECT_EQ(totals.bytes, 2);
 }
 
 POSTE_INSTANTIATE_DB_TEST(MediaRefsStoreTest);

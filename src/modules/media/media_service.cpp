@@ -223,6 +223,7 @@ MediaItem MediaService::Update(const audit::Origin& origin, std::int64_t site_id
 }
 
 void MediaService::Delete(const audit::Origin& origin, std::int64_t site_id, std::int64_t id, bool force) {
+  bool cleared = false;
   auto item = db_.WriteValue([&](soci::session& s) {
     auto found = store::Get(s, site_id, id);
     if (!found) throw NoItem();
@@ -236,6 +237,7 @@ void MediaService::Delete(const audit::Origin& origin, std::int64_t site_id, std
                                    "); delete it with force=true to remove it anyway.",
                                std::move(fields));
     }
+    if (!uses.empty() && clear_uses) cleared = clear_uses(s, origin, site_id, id);
     // media_refs and media_variants rows go with the item (ON DELETE CASCADE).
     if (!store::Delete(s, site_id, id)) throw NoItem();
     auto summary = Summary(*found);
@@ -245,10 +247,24 @@ void MediaService::Delete(const audit::Origin& origin, std::int64_t site_id, std
     return *found;
   });
   queue_.NotifyEnqueued();
+  if (cleared && uses_cleared) {
+    try {
+      uses_cleared(site_id);
+    } catch (const std::exception& error) {  // committed: report, do not fail the request
+      spdlog::error("media: uses_cleared for site {} failed: {}", site_id, error.what());
+    }
+  }
   RemoveQuietly(PathOf(item));
   // Every size the job may have made, recorded or not (a job may be running right now: it cleans up after
   // itself when it finds the item gone).
   for (int width : kVariantWidths) RemoveQuietly(VariantPathOf(item, width));
+}
+
+void MediaService::ForgetSite(std::int64_t site_id) const {
+  const std::string dir = SiteDir(site_id);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) spdlog::warn("site {}: could not remove the media folder {}: {}", site_id, dir, ec.message());
 }
 
 void MediaService::Derive(const jobs::Job& job) {

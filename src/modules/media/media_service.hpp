@@ -7,6 +7,7 @@
 //
 // Every member blocks (SQL, files, image work): call it through co_await blocking(...) or from a job.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -20,6 +21,9 @@
 
 namespace poste::db {
 class Database;
+}
+namespace soci {
+class session;
 }
 namespace poste::jobs {
 class JobQueue;
@@ -80,9 +84,20 @@ class MediaService {
   MediaPage List(std::int64_t site_id, const ListFilter& filter);
   // 422 on bad alt text or caption; 404 when gone.
   MediaItem Update(const audit::Origin& origin, std::int64_t site_id, std::int64_t id, const MediaPatch& patch);
-  // 409 listing the uses when the item is used and force is false; 404 when gone. Removes the original and every
-  // responsive size after the commit.
+  // 409 listing the uses when the item is used and force is false; 404 when gone. With force, clear_uses
+  // removes the item from its users in the same transaction. Removes the original and every responsive size
+  // after the commit.
   void Delete(const audit::Origin& origin, std::int64_t site_id, std::int64_t id, bool force);
+
+  // Set while wiring: the owners' side of a forced deletion. clear_uses runs inside the deleting transaction
+  // and removes the item from the objects that use it (the content module's entries), answering whether any
+  // changed; uses_cleared then runs after the commit (the public cache drops the site's answers).
+  std::function<bool(soci::session&, const audit::Origin&, std::int64_t site_id, std::int64_t media_id)> clear_uses;
+  std::function<void(std::int64_t site_id)> uses_cleared;
+
+  // After a site's deletion has committed: removes its folder (<root>/<site_id>, originals and sizes). A file
+  // that cannot be removed is logged, never thrown: the site is gone either way.
+  void ForgetSite(std::int64_t site_id) const;
 
   // The media.derive job ({"site_id", "media_id"}): the WebP sizes narrower than the original; safe to run
   // twice; nothing left behind for an item deleted meanwhile.

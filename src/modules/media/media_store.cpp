@@ -187,4 +187,12 @@ void ReplaceVariants(soci::session& s, std::int64_t media_id, const std::vector<
   }
 }
 
+Totals CountTotals(soci::session& s, std::int64_t site_id) {
+  const long long site = site_id;
+  long long count = 0, bytes = 0;
+  s << "SELECT COUNT(*), CAST(COALESCE(SUM(size_bytes), 0) AS BIGINT) FROM media WHERE site_id = :site",
+      soci::use(site), soci::into(count), soci::into(bytes);
+  return {count, bytes};
+}
+
 }  // namespace poste::media::store

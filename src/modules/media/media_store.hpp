@@ -23,6 +23,12 @@ std::optional<MediaItem> FindBySha(soci::session& s, std::int64_t site_id, const
 bool UpdateText(soci::session& s, std::int64_t site_id, std::int64_t id, const MediaPatch& patch, std::int64_t now_ms);
 bool Delete(soci::session& s, std::int64_t site_id, std::int64_t id);
 MediaPage List(soci::session& s, std::int64_t site_id, const ListFilter& filter);
+// The site's library in numbers (the dashboard): items, and the originals' bytes.
+struct Totals {
+  std::int64_t count = 0;
+  std::int64_t bytes = 0;
+};
+Totals CountTotals(soci::session& s, std::int64_t site_id);
 // The item's responsive sizes become exactly `variants`.
 void ReplaceVariants(soci::session& s, std::int64_t media_id, const std::vector<Variant>& variants);
 

@@ -11,6 +11,7 @@
 #include "db/database.hpp"
 #include "jobs/job.hpp"
 #include "jobs/job_queue.hpp"
+#include "lib/validate/slug.hpp"
 #include "modules/audit/audit_service.hpp"
 #include "modules/content/content_service.hpp"
 #include "modules/seo/seo_file.hpp"
@@ -431,10 +432,27 @@ void SeoService::RunRegenerateJob(const jobs::Job& job) {
   if (!site) return;                 // deleted since
   if (generation < current) return;  // a newer job will write a newer document
   WriteFileAtomically(FilePath(site->slug), DumpHtmlSafe(SeoJson(site_id), 2) + "\n");
+  // A site deleted while the file was being written: its folder was removed after the deletion committed,
+  // and must not come back (unless a new site took the slug since).
+  const bool gone = db_.ReadValue([&](soci::session& s) {
+    return !sites::store::GetById(s, site_id) && !sites::store::GetByIdOrSlug(s, site->slug);
+  });
+  if (gone) ForgetSiteFiles(data_dir_, site->slug);
 }
 
-std::string SeoService::FilePath(std::string_view site_slug) const {
-  return (std::filesystem::path(data_dir_) / "sites" / std::string(site_slug) / "seo.json").string();
+std::string SeoFilePath(const std::string& data_dir, std::string_view site_slug) {
+  return (std::filesystem::path(data_dir) / "sites" / std::string(site_slug) / "seo.json").string();
+}
+
+void ForgetSiteFiles(const std::string& data_dir, std::string_view site_slug) {
+  if (!validate::IsValidSlug(site_slug)) {
+    spdlog::error("seo: not removing the files of a site whose slug is not a slug ({} bytes)", site_slug.size());
+    return;
+  }
+  const auto dir = std::filesystem::path(data_dir) / "sites" / std::string(site_slug);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) spdlog::warn("site {}: could not remove {}: {}", site_slug, dir.string(), ec.message());
 }
 
 }  // namespace poste::seo

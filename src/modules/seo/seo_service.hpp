@@ -53,6 +53,13 @@ struct PageView {
   std::vector<FieldError> warnings;
 };
 
+// <data_dir>/sites/<slug>/seo.json: where a site's seo.json is written for static hosting.
+std::string SeoFilePath(const std::string& data_dir, std::string_view site_slug);
+// After a site's deletion has committed: removes its folder <data_dir>/sites/<slug>/ (seo.json and anything
+// else written there for static hosting). Failures are logged, never thrown: the site is gone either way. A
+// slug that could name anything but one folder under sites/ is refused (logged).
+void ForgetSiteFiles(const std::string& data_dir, std::string_view site_slug);
+
 class SeoService {
  public:
   using Clock = std::function<std::int64_t()>;  // epoch ms
@@ -94,7 +101,7 @@ class SeoService {
   // a deleted site: running a job twice is harmless.
   void RunRegenerateJob(const jobs::Job& job);
   // <data_dir>/sites/<slug>/seo.json.
-  std::string FilePath(std::string_view site_slug) const;
+  std::string FilePath(std::string_view site_slug) const { return SeoFilePath(data_dir_, site_slug); }
 
  private:
   struct Context;

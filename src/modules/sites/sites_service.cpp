@@ -1,6 +1,7 @@
 #include "modules/sites/sites_service.hpp"
 
 #include <soci/soci.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -8,6 +9,7 @@
 
 #include "db/database.hpp"
 #include "lib/error.hpp"
+#include "lib/validate/slug.hpp"
 #include "modules/audit/audit_service.hpp"
 
 namespace poste::sites {
@@ -101,15 +103,23 @@ Site SitesService::Update(const audit::Origin& origin, std::int64_t site_id, con
 
 void SitesService::Delete(const web::Principal& caller, const audit::Origin& origin, std::int64_t site_id) {
   RequireAdmin(caller, "delete sites");
-  db_.Write([&](soci::session& s) {
+  auto deleted = db_.WriteValue([&](soci::session& s) {
     auto before = store::GetById(s, site_id);
     if (!before) throw NoSite();
     store::Delete(s, site_id);
     audit::Record(s, audit::EntryFrom(origin, "site.delete", "site", std::to_string(site_id), site_id,
                                       {{"slug", before->slug}, {"name", before->name}, {"domains", before->domains}}));
+    return *before;
   });
   if (on_deleted_) on_deleted_();
   for (const auto& listener : on_changed_) listener(site_id);
+  for (const auto& listener : on_deleted_sites_) {
+    try {
+      listener(deleted);
+    } catch (const std::exception& error) {
+      spdlog::error("site {}: a deletion listener failed: {}", site_id, error.what());
+    }
+  }
 }
 
 std::vector<Setting> SitesService::Settings(std::int64_t site_id) {
@@ -162,6 +172,9 @@ std::optional<std::string> SitesService::SettingValue(std::int64_t site_id, cons
 }
 
 std::optional<std::int64_t> SitesService::ResolveSite(std::string_view id_or_slug) {
+  // Neither an id nor a slug names no site: answered without a query (NUL bytes, invalid UTF-8 and oversized
+  // text from a URL never reach the database).
+  if (!IsAllDigits(id_or_slug) && !validate::IsValidSlug(id_or_slug)) return std::nullopt;
   auto site = db_.ReadValue([&](soci::session& s) { return store::GetByIdOrSlug(s, id_or_slug); });
   if (!site) return std::nullopt;
   return site->id;

@@ -57,6 +57,10 @@ class SitesService {
   // Adds a listener called with a site's id after a change of its own fields (Update) or its deletion has
   // committed: the public read cache drops what it holds for the site. Add listeners while wiring only.
   void OnChanged(std::function<void(std::int64_t site_id)> listener) { on_changed_.push_back(std::move(listener)); }
+  // Adds a listener called with the site as it was, after its deletion has committed: the modules that keep
+  // files of a site (media, seo.json) remove them. A listener's exception is logged; the deletion stands.
+  // Add listeners while wiring only.
+  void OnDeleted(std::function<void(const Site& site)> listener) { on_deleted_sites_.push_back(std::move(listener)); }
 
   // The id of the site named by {site} (an id or a slug), for the site-access middleware.
   std::optional<std::int64_t> ResolveSite(std::string_view id_or_slug);
@@ -69,6 +73,7 @@ class SitesService {
   const crypto::SecretBox& secrets_;
   std::function<void()> on_deleted_;
   std::vector<std::function<void(std::int64_t)>> on_changed_;
+  std::vector<std::function<void(const Site&)>> on_deleted_sites_;
 };
 
 }  // namespace poste::sites

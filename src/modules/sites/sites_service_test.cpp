@@ -149,6 +149,27 @@ TEST_P(SitesServiceTest, SecretSettingsAreSealedBoundAndRedacted) {
   EXPECT_EQ(Failure([&] { svc().PutSetting(origin_, 9999, "k", "v", false); }).first, 404);
 }
 
+// Modules that keep a site's files hear of its deletion once it has committed, with the site as it was; a
+// failing listener is logged and neither stops the others nor undoes the deletion.
+TEST_P(SitesServiceTest, DeletionListenersRunAfterTheCommit) {
+  auto a = svc().Create(admin_, origin_, Site("alpha", {"alpha.example"}));
+  std::vector<std::string> heard;
+  svc().OnDeleted([&](const sites::Site& site) {
+    const bool gone = !db().ReadValue([&](soci::session& s) { return store::GetById(s, site.id).has_value(); });
+    heard.push_back(site.slug + (gone ? " gone" : " still there"));
+  });
+  svc().OnDeleted([](const sites::Site&) { throw std::runtime_error("disk on fire"); });
+  svc().OnDeleted([&](const sites::Site& site) { heard.push_back("after the failure: " + site.domains.at(0)); });
+  web::Principal editor;
+  editor.user_id = 2;
+  EXPECT_EQ(Failure([&] { svc().Delete(editor, origin_, a.id); }).first, 403);
+  EXPECT_EQ(Failure([&] { svc().Delete(admin_, origin_, a.id + 1000); }).first, 404);
+  EXPECT_TRUE(heard.empty()) << "no listener for a refused deletion";
+  svc().Delete(admin_, origin_, a.id);
+  EXPECT_EQ(heard, (std::vector<std::string>{"alpha gone", "after the failure: alpha.example"}));
+  EXPECT_EQ(Failure([&] { svc().Get(a.id); }).first, 404);
+}
+
 POSTE_INSTANTIATE_DB_TEST(SitesServiceTest);
 
 }  // namespace

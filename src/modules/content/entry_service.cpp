@@ -1,41 +1,30 @@
 #include "modules/content/content_service.hpp"
 
 #include <soci/soci.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
-#include <map>
 #include <set>
 #include <stdexcept>
 
 #include "db/database.hpp"
-#include "db/dialect.hpp"
 #include "jobs/job.hpp"
 #include "jobs/job_queue.hpp"
 #include "lib/error.hpp"
-#include "lib/markdown/markdown.hpp"
 #include "lib/validate/slug.hpp"
 #include "modules/audit/audit_service.hpp"
 #include "modules/content/content_fields.hpp"
 #include "modules/content/content_store.hpp"
+#include "modules/content/entry_writes.hpp"
 #include "modules/media/media_refs_store.hpp"
 #include "modules/webhooks/webhook_events.hpp"
 
+// ContentService, the entries half: reading, creating, changing and deleting entries, reordering, revisions
+// and scheduled publication. The collections half is collection_service.cpp.
 namespace poste::content {
+
+using namespace internal;
+
 namespace {
-
-std::int64_t SystemNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-void ThrowIfAny(std::vector<FieldError> errors) {
-  if (!errors.empty()) throw AppError::Validation(std::move(errors));
-}
-
-AppError NoCollection() { return AppError::NotFound("No such collection."); }
-AppError NoEntry() { return AppError::NotFound("No such entry."); }
 
 // If-Match: absent, "*", or a list holding the entry's current ETag.
 void CheckIfMatch(const std::optional<std::string>& if_match, const Entry& e) {
@@ -53,32 +42,6 @@ void CheckIfMatch(const std::optional<std::string>& if_match, const Entry& e) {
   }
   throw AppError(ErrorCode::kPreconditionFailed, "The entry has changed since it was read (If-Match).", {},
                  {{"If-Match", "stale", "read the entry again: its ETag is now " + current}});
-}
-
-void RenderHtml(const Collection& c, Entry& e) {
-  nlohmann::json html = nlohmann::json::object();
-  for (const auto& f : c.fields) {
-    if (f.type != FieldType::kMarkdown) continue;
-    auto it = e.data.find(f.name);
-    if (it != e.data.end() && it->is_string()) html[f.name] = markdown::RenderMarkdown(it->get<std::string>());
-  }
-  e.html = html.empty() ? nlohmann::json() : std::move(html);
-}
-
-std::vector<std::pair<std::string, std::string>> UniqueValues(const Collection& c, const nlohmann::json& data) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& f : c.fields) {
-    auto it = data.find(f.name);
-    if (f.unique && it != data.end() && !it->is_null()) out.emplace_back(f.name, UniqueKey(*it));
-  }
-  return out;
-}
-
-std::optional<std::string> SlugOf(const Collection& c, const nlohmann::json& data) {
-  if (!c.Field("slug")) return std::nullopt;
-  auto it = data.find("slug");
-  if (it == data.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
 }
 
 // Reference fields must name an entry of the same site (of the field's collection when it names one), and
@@ -104,208 +67,9 @@ void CheckReferences(soci::session& s, const Collection& c, const nlohmann::json
   ThrowIfAny(std::move(errors));
 }
 
-std::string SearchLanguageFor(soci::session& s, std::int64_t site_id) {
-  return db::DialectOf(s) == db::Dialect::kPostgres ? store::SearchLanguage(s, site_id) : std::string("simple");
-}
-
-// Writes the entry's derived rows: unique values, media references.
-void WriteDerived(soci::session& s, const Collection& c, const Entry& e) {
-  store::ReplaceUniqueValues(s, c, e.id, UniqueValues(c, e.data));
-  // Only items that exist: one deleted since the entry was saved leaves the entry's value but no reference.
-  media::store::ReplaceRefs(s, c.site_id, "entry", e.id,
-                            media::store::ExistingMediaIds(s, c.site_id, MediaIds(c.fields, e.data)));
-}
-
-void WriteRevision(soci::session& s, const Entry& e, const audit::Origin& origin, std::int64_t now) {
-  Revision r;
-  r.entry_id = e.id;
-  r.revision = e.version;
-  r.status = e.status;
-  r.data = e.data;
-  r.actor_user_id = origin.user_id;
-  r.created_at = now;
-  store::InsertRevision(s, e.site_id, r);
-  store::PruneRevisions(s, e.id, kMaxRevisions);
-}
-
-nlohmann::json EventData(const Entry& e) {
-  return {{"collection", e.collection}, {"entry_id", e.id}, {"status", StatusName(e.status)}};
-}
-
 std::string ObjectId(const Entry& e) { return std::to_string(e.id); }
 
-// The fields whose values differ between two data documents.
-nlohmann::json ChangedFields(const nlohmann::json& before, const nlohmann::json& after) {
-  std::set<std::string> names;
-  for (const auto& [k, v] : before.items()) {
-    if (!after.contains(k) || after[k] != v) names.insert(k);
-  }
-  for (const auto& [k, v] : after.items()) {
-    if (!before.contains(k)) names.insert(k);
-  }
-  return names;
-}
-
 }  // namespace
-
-ContentService::ContentService(db::Database& db, jobs::JobQueue& queue, Clock now_ms)
-    : db_(db), queue_(queue), now_ms_(now_ms ? std::move(now_ms) : Clock(SystemNowMs)) {}
-
-void ContentService::Changed(std::int64_t site_id) const {
-  if (!on_site_changed) return;
-  try {
-    on_site_changed(site_id);
-  } catch (const std::exception& error) {  // the change is committed: report, do not fail the request
-    spdlog::error("content: on_site_changed for site {} failed: {}", site_id, error.what());
-  }
-}
-
-// --- collections ---
-
-std::vector<Collection> ContentService::ListCollections(std::int64_t site_id) {
-  return db_.ReadValue([&](soci::session& s) { return store::ListCollections(s, site_id); });
-}
-
-Collection ContentService::GetCollection(std::int64_t site_id, std::string_view slug) {
-  auto c = db_.ReadValue([&](soci::session& s) { return store::GetCollection(s, site_id, slug); });
-  if (!c) throw NoCollection();
-  return *c;
-}
-
-Collection ContentService::CreateCollection(const audit::Origin& origin, std::int64_t site_id,
-                                            const NewCollection& input) {
-  std::vector<FieldError> errors = ValidateCollectionName(input.name);
-  const std::string slug = input.slug.empty() ? validate::Slugify(input.name) : input.slug;
-  for (auto& e : ValidateCollectionSlug(slug)) errors.push_back(std::move(e));
-  for (auto& e : ValidateCollectionDescription(input.description)) errors.push_back(std::move(e));
-  auto fields = FieldsFromJson(FieldsToJson(input.fields), errors);  // definitions built in code are checked too
-  ThrowIfAny(std::move(errors));
-  const auto now = now_ms_();
-  auto created = db_.WriteValue([&](soci::session& s) {
-    if (store::CountCollections(s, site_id) >= static_cast<std::int64_t>(kMaxCollectionsPerSite)) {
-      throw AppError::Validation(
-          {{"slug", "too_many", "a site has at most " + std::to_string(kMaxCollectionsPerSite) + " collections"}});
-    }
-    std::optional<std::string> preset;
-    if (auto p = FindPreset(slug); p && p->name == input.name && FieldsToJson(p->fields) == FieldsToJson(fields)) {
-      preset = p->slug;
-    }
-    store::InsertCollection(s, site_id, slug, input.name, input.description, fields, preset, now);
-    auto c = store::GetCollection(s, site_id, slug);
-    if (!c) throw AppError::Internal("collection vanished after insert");
-    audit::Record(s, audit::EntryFrom(origin, "collection.create", "collection", std::to_string(c->id), site_id,
-                                      {{"slug", c->slug}, {"name", c->name}, {"fields", FieldsToJson(c->fields)}}));
-    return *c;
-  });
-  Changed(site_id);
-  return created;
-}
-
-Collection ContentService::AddPreset(const audit::Origin& origin, std::int64_t site_id, std::string_view name) {
-  auto preset = FindPreset(name);
-  if (!preset) throw AppError::Validation({{"preset", "invalid", "one of: formations, pages"}});
-  return CreateCollection(origin, site_id, {preset->name, preset->slug, preset->description, preset->fields});
-}
-
-Collection ContentService::UpdateCollection(const audit::Origin& origin, std::int64_t site_id, std::string_view slug,
-                                            const CollectionPatch& patch) {
-  std::vector<FieldError> errors;
-  if (patch.name) errors = ValidateCollectionName(*patch.name);
-  if (patch.description) {
-    for (auto& e : ValidateCollectionDescription(*patch.description)) errors.push_back(std::move(e));
-  }
-  std::optional<std::vector<FieldDef>> fields;
-  if (patch.fields) fields = FieldsFromJson(FieldsToJson(*patch.fields), errors);
-  ThrowIfAny(std::move(errors));
-  const auto now = now_ms_();
-  auto updated = db_.WriteValue([&](soci::session& s) {
-    auto before = store::GetCollection(s, site_id, slug, true);
-    if (!before) throw NoCollection();
-    Collection after = *before;
-    if (patch.name) after.name = *patch.name;
-    if (patch.description) after.description = *patch.description;
-    if (fields) after.fields = *fields;
-    if (fields && FieldsToJson(*fields) != FieldsToJson(before->fields)) {
-      // Every entry against the new schema first: report all conflicts, change nothing.
-      auto entries = store::AllEntries(s, *before);
-      std::vector<FieldError> conflicts;
-      std::vector<nlohmann::json> normalised;
-      std::map<std::pair<std::string, std::string>, std::int64_t> seen;  // unique (field, value) -> entry
-      for (const auto& e : entries) {
-        nlohmann::json kept = nlohmann::json::object();
-        for (const auto& [k, v] : e.data.items()) {
-          if (after.Field(k)) kept[k] = v;  // values of removed fields go with them
-        }
-        const std::string prefix = "entries[" + std::to_string(e.id) + "].data";
-        std::vector<FieldError> entry_errors;
-        auto data = ValidateData(after.fields, kept, entry_errors, prefix);
-        for (const auto& [field, key] : UniqueValues(after, data)) {
-          auto [it, fresh] = seen.emplace(std::make_pair(field, key), e.id);
-          if (!fresh) {
-            entry_errors.push_back(
-                {prefix + "." + field, "not_unique", "the same value as entry " + std::to_string(it->second)});
-          }
-        }
-        for (auto& err : entry_errors) {
-          if (conflicts.size() < 100) conflicts.push_back(std::move(err));
-        }
-        normalised.push_back(std::move(data));
-      }
-      if (!conflicts.empty()) {
-        throw AppError(ErrorCode::kValidation,
-                       "The new schema does not fit " + std::to_string(conflicts.size()) +
-                           " value(s) of existing entries; nothing was changed.",
-                       {}, std::move(conflicts));
-      }
-      const auto language = SearchLanguageFor(s, site_id);
-      for (std::size_t i = 0; i < entries.size(); ++i) {
-        Entry e = entries[i];
-        e.collection = after.slug;
-        const bool changed = normalised[i] != e.data;
-        e.data = std::move(normalised[i]);
-        e.slug = SlugOf(after, e.data);
-        if (changed) e.version += 1, e.updated_at = now;
-        store::UpdateEntry(s, e, SearchText(after.fields, e.data), language);
-        WriteDerived(s, after, e);
-      }
-    }
-    store::UpdateCollection(s, before->id, after.name, after.description, after.fields, now);
-    nlohmann::json changes = nlohmann::json::object();
-    if (after.name != before->name) changes["name"] = {{"from", before->name}, {"to", after.name}};
-    if (after.description != before->description) {
-      changes["description"] = {{"from", before->description}, {"to", after.description}};
-    }
-    if (FieldsToJson(after.fields) != FieldsToJson(before->fields)) {
-      changes["fields"] = {{"from", FieldsToJson(before->fields)}, {"to", FieldsToJson(after.fields)}};
-    }
-    if (!changes.empty()) {
-      audit::Record(
-          s, audit::EntryFrom(origin, "collection.update", "collection", std::to_string(before->id), site_id, changes));
-    }
-    auto stored = store::GetCollection(s, site_id, slug);
-    if (!stored) throw AppError::Internal("collection vanished after update");
-    return *stored;
-  });
-  Changed(site_id);
-  return updated;
-}
-
-void ContentService::DeleteCollection(const audit::Origin& origin, std::int64_t site_id, std::string_view slug) {
-  db_.Write([&](soci::session& s) {
-    auto c = store::GetCollection(s, site_id, slug, true);
-    if (!c) throw NoCollection();
-    auto entries = store::AllEntries(s, *c);
-    for (const auto& e : entries) {
-      media::store::DeleteRefs(s, "entry", e.id);
-      webhooks::EmitIn(queue_, s, site_id, "entry.deleted", EventData(e));
-    }
-    store::DeleteCollection(s, c->id);
-    audit::Record(s, audit::EntryFrom(origin, "collection.delete", "collection", std::to_string(c->id), site_id,
-                                      {{"slug", c->slug}, {"name", c->name}, {"entries", entries.size()}}));
-  });
-  queue_.NotifyEnqueued();
-  Changed(site_id);
-}
 
 // --- entries ---
 
@@ -383,7 +147,7 @@ Entry ContentService::CreateEntry(const audit::Origin& origin, std::int64_t site
     return e;
   });
   queue_.NotifyEnqueued();
-  Changed(site_id);
+  SiteChanged(site_id);
   return created;
 }
 
@@ -466,20 +230,24 @@ Entry ContentService::UpdateEntry(const audit::Origin& origin, std::int64_t site
   });
   if (changed) {
     queue_.NotifyEnqueued();
-    Changed(site_id);
+    SiteChanged(site_id);
   }
   return updated;
 }
 
 void ContentService::DeleteEntry(const audit::Origin& origin, std::int64_t site_id, std::string_view collection_slug,
-                                 std::int64_t entry_id, const std::optional<std::string>& if_match) {
+                                 std::int64_t entry_id, const std::optional<std::string>& if_match, bool force) {
+  const auto now = now_ms_();
   db_.Write([&](soci::session& s) {
     auto c = store::GetCollection(s, site_id, collection_slug, true);
     if (!c) throw NoCollection();
+    // Locked first: an entry saved meanwhile with a reference to it waits for this transaction (the foreign
+    // key of entry_refs), so no reference appears between the check below and the delete.
     auto e = store::GetEntry(s, *c, entry_id, true);
     if (!e) throw NoEntry();
     CheckIfMatch(if_match, *e);
-    media::store::DeleteRefs(s, "entry", e->id);
+    ResolveReferrers(s, queue_, origin, site_id, store::RefsToEntry(s, site_id, e->id), force, now);
+    media::store::DeleteRefs(s, site_id, "entry", e->id);
     store::DeleteEntry(s, *c, e->id);
     store::CloseGap(s, *c, e->position);
     webhooks::EmitIn(queue_, s, site_id, "entry.deleted", EventData(*e));
@@ -489,7 +257,7 @@ void ContentService::DeleteEntry(const audit::Origin& origin, std::int64_t site_
                                        {"slug", e->slug ? nlohmann::json(*e->slug) : nlohmann::json()}}));
   });
   queue_.NotifyEnqueued();
-  Changed(site_id);
+  SiteChanged(site_id);
 }
 
 std::vector<std::int64_t> ContentService::Reorder(const audit::Origin& origin, std::int64_t site_id,
@@ -545,7 +313,7 @@ std::vector<std::int64_t> ContentService::Reorder(const audit::Origin& origin, s
     }
     return next;
   });
-  Changed(site_id);
+  SiteChanged(site_id);
   return order;
 }
 
@@ -591,7 +359,7 @@ Entry ContentService::RestoreRevision(const audit::Origin& origin, std::int64_t 
     return e;
   });
   queue_.NotifyEnqueued();
-  Changed(site_id);
+  SiteChanged(site_id);
   return restored;
 }
 
@@ -628,7 +396,7 @@ void ContentService::RunPublishJob(const jobs::Job& job) {
   });
   if (published) {
     queue_.NotifyEnqueued();
-    Changed(site_id);
+    SiteChanged(site_id);
   }
 }
 

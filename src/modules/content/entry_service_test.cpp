@@ -8,191 +8,17 @@
 #include <set>
 #include <thread>
 
-#include "db/database.hpp"
-#include "jobs/job_queue.hpp"
-#include "lib/error.hpp"
-#include "modules/audit/audit_service.hpp"
-#include "modules/media/media_refs_store.hpp"
-#include "modules/sites/sites_store.hpp"
-#include "support/db_fixture.hpp"
+#include "modules/content/content_test_fixture.hpp"
 
+// ContentService, the entries half (entry_service.cpp, entry_references.cpp).
 namespace poste::content {
 namespace {
 
-using nlohmann::json;
+using namespace test_support;
 
-constexpr std::int64_t kStart = 1'750'000'000'000;
+class EntryServiceTest : public ContentServiceTest {};
 
-struct Failure {
-  int status = 0;
-  std::vector<std::string> fields;
-};
-
-template <class F>
-Failure Fails(F fn) {
-  try {
-    fn();
-  } catch (const AppError& e) {
-    Failure f{e.status(), {}};
-    for (const auto& field : e.fields()) f.fields.push_back(field.field);
-    return f;
-  }
-  return {};
-}
-
-class ContentServiceTest : public poste::testing::DbTest {
- protected:
-  void SetUp() override {
-    DbTest::SetUp();
-    if (HasFatalFailure()) return;
-    queue_ = std::make_unique<jobs::JobQueue>(
-        db(), [this] { return now_.load(); }, [] { return 0.0; });
-    service_ = std::make_unique<ContentService>(db(), *queue_, [this] { return now_.load(); });
-    service_->on_site_changed = [this](std::int64_t site) { changed_.push_back(site); };
-    site_a_ = AddSite("alpha", "fr");
-    site_b_ = AddSite("beta", "en");
-  }
-  void TearDown() override {
-    service_.reset();
-    queue_.reset();
-    DbTest::TearDown();
-  }
-
-  std::int64_t AddSite(const std::string& slug, const std::string& locale) {
-    sites::NewSite site;
-    site.slug = slug;
-    site.name = slug;
-    site.locale = locale;
-    return db().WriteValue([&](soci::session& s) { return sites::store::Insert(s, site, 1); });
-  }
-
-  ContentService& svc() { return *service_; }
-
-  Entry Create(std::int64_t site, const std::string& collection, json data, EntryStatus status = EntryStatus::kDraft) {
-    EntryInput in;
-    in.status = status;
-    in.data = std::move(data);
-    return svc().CreateEntry(origin_, site, collection, in);
-  }
-
-  std::vector<std::int64_t> Order(std::int64_t site, const std::string& collection) {
-    EntryQuery q;
-    q.limit = 100;
-    std::vector<std::int64_t> ids;
-    std::int64_t expected = 0;
-    for (const auto& e : svc().ListEntries(site, collection, q).items) {
-      EXPECT_EQ(e.position, expected++) << "positions must stay dense";
-      ids.push_back(e.id);
-    }
-    return ids;
-  }
-
-  // A media item of the site, written directly (the media module owns the table; only its id matters here).
-  std::int64_t AddMedia(std::int64_t site) {
-    const long long site_id = site;
-    long long id = 0;
-    const std::string sha = "sha-" + std::to_string(++media_count_);
-    db().Write([&](soci::session& s) {
-      s << "INSERT INTO media (site_id, sha256, ext, content_type, family, size_bytes, filename, created_at,"
-           " updated_at) VALUES (:site, :sha, 'png', 'image/png', 'image', 1, 'x.png', 1, 1) RETURNING id",
-          soci::use(site_id), soci::use(sha), soci::into(id);
-    });
-    return id;
-  }
-
-  std::int64_t CountJobs(const std::string& kind) {
-    long long n = 0;
-    db().Read(
-        [&](soci::session& s) { s << "SELECT COUNT(*) FROM jobs WHERE kind = :k", soci::use(kind), soci::into(n); });
-    return n;
-  }
-
-  std::unique_ptr<jobs::JobQueue> queue_;
-  std::unique_ptr<ContentService> service_;
-  std::atomic<std::int64_t> now_{kStart};
-  std::vector<std::int64_t> changed_;
-  std::int64_t site_a_ = 0, site_b_ = 0;
-  int media_count_ = 0;
-  audit::Origin origin_{7, std::nullopt, "192.0.2.1", "req-1"};
-};
-
-NewCollection Custom(std::string name, json fields) {
-  NewCollection c;
-  c.name = std::move(name);
-  std::vector<FieldError> errors;
-  c.fields = FieldsFromJson(fields, errors);
-  EXPECT_TRUE(errors.empty()) << errors[0].field << ": " << errors[0].message;
-  return c;
-}
-
-TEST_P(ContentServiceTest, PresetsAndCollections) {
-  auto formations = svc().AddPreset(origin_, site_a_, "formations");
-  EXPECT_EQ(formations.slug, "formations");
-  EXPECT_EQ(formations.preset, "formations");
-  std::vector<std::string> names;
-  for (const auto& f : formations.fields) names.push_back(f.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"title", "number", "description", "start_date", "end_date",
-                                             "registration_deadline", "price", "available_seats", "location",
-                                             "external_link", "status", "display_order"}));
-  EXPECT_EQ(formations.Field("price")->type, FieldType::kMoney);
-  EXPECT_EQ(formations.Field("status")->options, (std::vector<std::string>{"active", "full", "cancelled", "finished"}));
-  auto pages = svc().AddPreset(origin_, site_a_, "pages");
-  EXPECT_TRUE(pages.Field("slug")->unique);
-  EXPECT_EQ(Fails([&] { svc().AddPreset(origin_, site_a_, "pages"); }).status, 409);
-  EXPECT_EQ(Fails([&] { svc().AddPreset(origin_, site_a_, "blog"); }).fields, std::vector<std::string>{"preset"});
-  // The same preset on another site is another collection.
-  EXPECT_NE(svc().AddPreset(origin_, site_b_, "pages").id, pages.id);
-
-  auto custom = svc().CreateCollection(origin_, site_a_, Custom("Équipe & partenaires", json::array()));
-  EXPECT_EQ(custom.slug, "equipe-partenaires");
-  EXPECT_FALSE(custom.preset);
-  EXPECT_EQ(svc().ListCollections(site_a_).size(), 3u);
-  EXPECT_EQ(svc().ListCollections(site_b_).size(), 1u);
-  NewCollection bad;
-  bad.name = "";
-  bad.slug = "Bad Slug";
-  EXPECT_EQ(Fails([&] { svc().CreateCollection(origin_, site_a_, bad); }).fields,
-            (std::vector<std::string>{"name", "slug"}));
-  EXPECT_EQ(Fails([&] { svc().GetCollection(site_b_, "formations"); }).status, 404);
-
-  svc().DeleteCollection(origin_, site_a_, "equipe-partenaires");
-  EXPECT_EQ(Fails([&] { svc().GetCollection(site_a_, "equipe-partenaires"); }).status, 404);
-  EXPECT_EQ(Fails([&] { svc().DeleteCollection(origin_, site_b_, "formations"); }).status, 404);
-  auto audit = audit::AuditService(db()).List({});
-  std::set<std::string> actions;
-  for (const auto& e : audit.items) actions.insert(e.action);
-  EXPECT_TRUE(actions.count("collection.create") && actions.count("collection.delete"));
-  EXPECT_FALSE(changed_.empty());
-}
-
-TEST_P(ContentServiceTest, SchemaDefinitionsAreChecked) {
-  std::vector<FieldError> errors;
-  FieldsFromJson(json::parse(R"([
-    {"name": "Title", "type": "text"},
-    {"name": "a", "type": "colour"},
-    {"name": "b", "type": "enum"},
-    {"name": "c", "type": "text", "pattern": "(unclosed"},
-    {"name": "d", "type": "integer", "min": 5, "max": 1},
-    {"name": "e", "type": "boolean", "unique": true},
-    {"name": "e", "type": "text"},
-    {"name": "slug", "type": "integer"},
-    {"name": "f", "type": "text", "options": ["x"]},
-    {"name": "g", "type": "text", "whatever": 1}
-  ])"),
-                 errors);
-  std::set<std::string> fields;
-  for (const auto& e : errors) fields.insert(e.field);
-  for (const char* f :
-       {"fields[0].name", "fields[1].type", "fields[2].options", "fields[3].pattern", "fields[4].min",
-        "fields[5].unique", "fields[6].name", "fields[7].type", "fields[8].options", "fields[9].whatever"}) {
-    EXPECT_TRUE(fields.count(f)) << f;
-  }
-  errors.clear();
-  FieldsFromJson(json::object(), errors);
-  EXPECT_EQ(errors.size(), 1u);
-}
-
-TEST_P(ContentServiceTest, EntryValuesAreValidatedAndNormalised) {
+TEST_P(EntryServiceTest, EntryValuesAreValidatedAndNormalised) {
   svc().AddPreset(origin_, site_a_, "formations");
   auto e = Create(site_a_, "formations",
                   {{"title", "Cours <b>\"HTML\"</b> '; DROP TABLE entries; --"},
@@ -289,7 +115,7 @@ TEST_P(ContentServiceTest, EntryValuesAreValidatedAndNormalised) {
   EXPECT_TRUE(db().ReadValue([&](soci::session& s) { return media::store::RefsTo(s, site_a_, photo); }).empty());
 }
 
-TEST_P(ContentServiceTest, UniqueValuesSlugsAndTenancy) {
+TEST_P(EntryServiceTest, UniqueValuesSlugsAndTenancy) {
   svc().AddPreset(origin_, site_a_, "pages");
   svc().AddPreset(origin_, site_b_, "pages");
   auto about = Create(site_a_, "pages", {{"title", "About"}, {"slug", "about"}, {"body", "Hi"}});
@@ -318,7 +144,7 @@ TEST_P(ContentServiceTest, UniqueValuesSlugsAndTenancy) {
   EXPECT_NO_THROW(svc().UpdateEntry(origin_, site_a_, "pages", again.id, rename, std::nullopt));
 }
 
-TEST_P(ContentServiceTest, UpdatesStatusesConcurrencyAndRevisions) {
+TEST_P(EntryServiceTest, UpdatesStatusesConcurrencyAndRevisions) {
   svc().AddPreset(origin_, site_a_, "pages");
   auto e = Create(site_a_, "pages", {{"title", "v1"}, {"slug", "home"}});
   const auto etag = ETagOf(e);
@@ -377,41 +203,7 @@ TEST_P(ContentServiceTest, UpdatesStatusesConcurrencyAndRevisions) {
   }
 }
 
-TEST_P(ContentServiceTest, SchemaChangesReportConflictsInsteadOfCorrupting) {
-  auto c = svc().CreateCollection(origin_, site_a_, Custom("Items", json::parse(R"([{"name": "title", "type": "text"},
-                                                                   {"name": "qty", "type": "integer"},
-                                                                   {"name": "code", "type": "text"}])")));
-  auto a = Create(site_a_, "items", {{"title", "A"}, {"qty", 5}, {"code", "x"}});
-  auto b = Create(site_a_, "items", {{"qty", 50}, {"code", "x"}});
-  CollectionPatch patch;
-  std::vector<FieldError> errors;
-  patch.fields = FieldsFromJson(json::parse(R"([{"name": "title", "type": "text", "required": true},
-                                                {"name": "qty", "type": "integer", "max": 10},
-                                                {"name": "code", "type": "text", "unique": true}])"),
-                                errors);
-  auto conflict = Fails([&] { svc().UpdateCollection(origin_, site_a_, "items", patch); });
-  EXPECT_EQ(conflict.status, 422);
-  const std::string pb = "entries[" + std::to_string(b.id) + "].data.";
-  EXPECT_EQ(conflict.fields, (std::vector<std::string>{pb + "title", pb + "qty", pb + "code"}));
-  // Nothing changed.
-  EXPECT_EQ(svc().GetCollection(site_a_, "items").fields.size(), 3u);
-  EXPECT_FALSE(svc().GetCollection(site_a_, "items").fields[0].required);
-  EXPECT_EQ(svc().GetEntry(site_a_, "items", std::to_string(b.id)).data["qty"], 50);
-
-  // A compatible change: qty becomes a number, code is dropped (with its values), a field is added.
-  patch.fields = FieldsFromJson(json::parse(R"([{"name": "title", "type": "long_text"},
-                                                {"name": "qty", "type": "number"},
-                                                {"name": "note", "type": "text"}])"),
-                                errors);
-  auto changed = svc().UpdateCollection(origin_, site_a_, "items", patch);
-  EXPECT_EQ(changed.fields.size(), 3u);
-  auto after = svc().GetEntry(site_a_, "items", std::to_string(a.id));
-  EXPECT_EQ(after.data, (json{{"title", "A"}, {"qty", 5}}));
-  EXPECT_EQ(after.version, 2);
-  (void)c;
-}
-
-TEST_P(ContentServiceTest, ReorderKeepsPositionsDense) {
+TEST_P(EntryServiceTest, ReorderKeepsPositionsDense) {
   svc().AddPreset(origin_, site_a_, "pages");
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 5; ++i) {
@@ -447,7 +239,7 @@ TEST_P(ContentServiceTest, ReorderKeepsPositionsDense) {
   EXPECT_EQ(Fails([&] { svc().Reorder(origin_, site_a_, "pages", move); }).status, 422);
 }
 
-TEST_P(ContentServiceTest, ConcurrentMovesCreatesAndDeletesKeepPositionsDense) {
+TEST_P(EntryServiceTest, ConcurrentMovesCreatesAndDeletesKeepPositionsDense) {
   svc().AddPreset(origin_, site_a_, "pages");
   std::vector<std::int64_t> ids;
   for (int i = 0; i < 12; ++i) {
@@ -495,7 +287,7 @@ TEST_P(ContentServiceTest, ConcurrentMovesCreatesAndDeletesKeepPositionsDense) {
   EXPECT_EQ(std::set<std::int64_t>(order.begin(), order.end()).size(), 15u);
 }
 
-TEST_P(ContentServiceTest, ScheduledPublication) {
+TEST_P(EntryServiceTest, ScheduledPublication) {
   svc().AddPreset(origin_, site_a_, "pages");
   EntryInput in;
   in.data = json{{"title", "Soon"}, {"slug", "soon"}};
@@ -558,7 +350,7 @@ TEST_P(ContentServiceTest, ScheduledPublication) {
             std::vector<std::string>{"publish_at"});
 }
 
-TEST_P(ContentServiceTest, FiltersSortAndCursorPagination) {
+TEST_P(EntryServiceTest, FiltersSortAndCursorPagination) {
   svc().AddPreset(origin_, site_a_, "formations");
   const char* states[] = {"active", "full", "cancelled", "finished"};
   for (int i = 0; i < 10; ++i) {
@@ -621,7 +413,7 @@ TEST_P(ContentServiceTest, FiltersSortAndCursorPagination) {
   EXPECT_TRUE(list("data.status=%27%20OR%201%3D1%20--").items.empty());
 }
 
-TEST_P(ContentServiceTest, FullTextSearchWithSnippets) {
+TEST_P(EntryServiceTest, FullTextSearchWithSnippets) {
   svc().AddPreset(origin_, site_a_, "formations");
   Create(site_a_, "formations",
          {{"title", "Programmation avancée"},
@@ -670,7 +462,34 @@ TEST_P(ContentServiceTest, FullTextSearchWithSnippets) {
   EXPECT_TRUE(svc().ListEntries(site_b_, "formations", q).items.empty());
 }
 
-POSTE_INSTANTIATE_DB_TEST(ContentServiceTest);
+// Searches ignore accents on both databases (SQLite: FTS5 remove_diacritics; PostgreSQL: the unaccent
+// configurations of migration 0007), in both directions, and the hits are marked in the accented text.
+TEST_P(EntryServiceTest, SearchIgnoresAccents) {
+  svc().AddPreset(origin_, site_a_, "pages");
+  svc().AddPreset(origin_, site_b_, "pages");  // site_b_ is "en": another language configuration
+  for (auto site : {site_a_, site_b_}) {
+    Create(site, "pages", {{"title", "Café crème"}, {"slug", "cafe"}, {"body", "Une pâtisserie à Genève."}});
+    Create(site, "pages", {{"title", "Thé vert"}, {"slug", "the"}});
+  }
+  auto search = [&](std::int64_t site, const std::string& q) {
+    EntryQuery query;
+    query.q = q;
+    return svc().ListEntries(site, "pages", query);
+  };
+  for (auto site : {site_a_, site_b_}) {
+    auto hits = search(site, "cafe creme");
+    ASSERT_EQ(hits.items.size(), 1u) << site;
+    EXPECT_EQ(hits.items[0].data["title"], "Café crème");
+    ASSERT_TRUE(hits.items[0].snippet);
+    EXPECT_NE(hits.items[0].snippet->find("<mark>Café</mark>"), std::string::npos) << *hits.items[0].snippet;
+    EXPECT_EQ(search(site, "CAFÉ").items.size(), 1u);
+    EXPECT_EQ(search(site, "patisserie geneve").items.size(), 1u);
+    EXPECT_EQ(search(site, "vert").items.size(), 1u);
+    EXPECT_EQ(search(site, "creme brulee").items.size(), 0u);
+  }
+}
+
+POSTE_INSTANTIATE_DB_TEST(EntryServiceTest);
 
 }  // namespace
 }  // namespace poste::content
