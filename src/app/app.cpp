@@ -55,6 +55,10 @@ App::Parts::~Parts() {
   registry.RemoveCallback("poste_blocking_pool_queue_depth");
   registry.RemoveCallback("poste_db_pool_connections");
   registry.RemoveCallback("poste_jobs");
+  registry.RemoveCallback("poste_public_cache_bytes");
+  registry.RemoveCallback("poste_public_cache_entries");
+  registry.RemoveCallback("poste_public_cache_lookups_total");
+  registry.RemoveCallback("poste_public_cache_drops_total");
   BlockingPool::Install(previous_pool);
 }
 
@@ -73,6 +77,25 @@ void App::Parts::RegisterMetrics() {
     std::lock_guard lock(job_counts_mu);
     return job_counts;
   });
+  // The public read API's ready-bytes cache: its size, how often it answers, why entries leave it.
+  registry.AddGaugeCallback("poste_public_cache_bytes", "Bytes held by the public answers cache.",
+                            [this] { return static_cast<double>(public_cache->GetStats().bytes); });
+  registry.AddGaugeCallback("poste_public_cache_entries", "Answers held by the public answers cache.",
+                            [this] { return static_cast<double>(public_cache->GetStats().entries); });
+  registry.AddCounterCallback("poste_public_cache_lookups_total", "Public answers cache lookups, by result.",
+                              {"result"}, [this] {
+                                auto stats = public_cache->GetStats();
+                                return metrics::LabelledValues{{{"hit"}, static_cast<double>(stats.hits)},
+                                                               {{"miss"}, static_cast<double>(stats.misses)}};
+                              });
+  registry.AddCounterCallback(
+      "poste_public_cache_drops_total",
+      "Public answers not kept: evicted for room, or refused as stale (the site changed while they were built).",
+      {"reason"}, [this] {
+        auto stats = public_cache->GetStats();
+        return metrics::LabelledValues{{{"evicted"}, static_cast<double>(stats.evictions)},
+                                       {{"stale"}, static_cast<double>(stats.refused)}};
+      });
 }
 
 void App::Parts::RefreshJobCounts() {

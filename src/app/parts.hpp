@@ -29,6 +29,7 @@
 #include "modules/contacts/contacts_service.hpp"
 #include "modules/content/content_service.hpp"
 #include "modules/media/media_service.hpp"
+#include "modules/public_api/site_directory.hpp"
 #include "modules/seo/seo_service.hpp"
 #include "modules/sites/sites_routes.hpp"
 #include "modules/sites/sites_service.hpp"
@@ -92,6 +93,7 @@ struct App::Parts {
   std::unique_ptr<webhooks::WebhooksService> webhooks;
   // seo and public
   std::unique_ptr<cache::ReadyCache> public_cache;  // ready answers of /api/v1/public (server.public_cache_bytes)
+  std::unique_ptr<public_api::SiteDirectory> public_sites;  // the sites /api/v1/public found, by id or slug
   std::unique_ptr<seo::SeoService> seo;
   // --- end issue 4 parts ---
   std::unique_ptr<http::HttpMetrics> http_metrics;

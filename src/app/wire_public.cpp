@@ -6,12 +6,14 @@
 #include "jobs/job.hpp"
 #include "modules/dashboard/dashboard_routes.hpp"
 #include "modules/public_api/public_routes.hpp"
+#include "modules/public_api/site_directory.hpp"
 #include "modules/seo/seo_routes.hpp"
 
 namespace poste::app {
 
 void App::Parts::SetUpPublic() {
   public_cache = std::make_unique<cache::ReadyCache>(config.server.public_cache_bytes);
+  public_sites = std::make_unique<public_api::SiteDirectory>(*database);
   seo = std::make_unique<seo::SeoService>(*database, *queue, *content, config.data.dir);
   workers->Register(std::string(seo::kRegenerateJobKind),
                     [s = seo.get()](const jobs::Job& job) { s->RunRegenerateJob(job); });
@@ -29,6 +31,7 @@ void App::Parts::SetUpPublic() {
   };
   seo->on_changed = [c = public_cache.get()](std::int64_t site_id) { c->InvalidateSite(site_id); };
   sites->OnChanged(changed);
+  sites->OnChanged([d = public_sites.get()](std::int64_t) { d->Forget(); });
   content->on_site_changed = [previous = std::move(content->on_site_changed), changed](std::int64_t site_id) {
     if (previous) previous(site_id);
     changed(site_id);
@@ -37,7 +40,7 @@ void App::Parts::SetUpPublic() {
   seo::RegisterRoutes(router, *seo, {signed_in, site_access});
   const ratelimit::GroupRules public_limits{
       "public", ratelimit::PerMinute(static_cast<double>(config.rate_limit.public_per_ip)), {}, {}};
-  public_api::RegisterRoutes(router, {*database,
+  public_api::RegisterRoutes(router, {*public_sites,
                                       *content,
                                       *seo,
                                       *public_cache,

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "lib/json_escape.hpp"
+#include "lib/web/body_source.hpp"
 
 namespace poste::http {
 
@@ -142,7 +143,9 @@ void LogAccess(const web::Request& request, const web::Response& response, std::
   line += R"(,"status":)";
   AppendInt(line, response.status);
   line += R"(,"bytes":)";
-  AppendInt(line, static_cast<std::int64_t>(response.body.size()));
+  // A streamed body (a file, a cached answer) is counted by what it announced.
+  const auto bytes = response.stream ? response.stream->Length().value_or(0) : response.body.size();
+  AppendInt(line, static_cast<std::int64_t>(bytes));
   line += R"(,"duration_ms":)";
   AppendMillis(line, seconds);
   line += R"(,"remote":)";

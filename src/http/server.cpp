@@ -5,12 +5,12 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -28,6 +28,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "http/connection.hpp"
 #include "http/pipeline.hpp"
 #include "lib/error.hpp"
 #include "lib/web/body_source.hpp"
@@ -64,145 +65,31 @@ void AppendNumber(std::string& out, std::uint64_t value) {
   out.append(buf, end);
 }
 
-// A connection's socket and the deadline that guards its current operation. Everything here is
-// touched only on the connection's strand.
-struct Connection : std::enable_shared_from_this<Connection> {
-  explicit Connection(asio::any_io_executor ex) : socket(ex), deadline(ex) {}
-
-  // Arms the deadline: when it fires, the pending operation is cancelled and timed_out is set.
-  void Arm(std::chrono::milliseconds timeout) {
-    ++generation;
-    timed_out = false;
-    deadline.expires_after(timeout);
-    deadline.async_wait([self = shared_from_this(), gen = generation](error_code ec) {
-      if (ec || gen != self->generation) return;
-      self->timed_out = true;
-      error_code ignored;
-      self->socket.cancel(ignored);
-    });
-  }
-  void Disarm() {
-    ++generation;
-    deadline.cancel();
-  }
-
-  tcp::socket socket;
-  asio::steady_timer deadline;
-  std::uint64_t generation = 0;
-  bool timed_out = false;
-  bool idle = true;  // waiting for the first byte of a request: safe to close on drain
-  std::string remote_ip;
-  std::string head;  // the serialised response head, reused across the connection's responses
-};
-
-// What a client whose request could not be read is owed: a status and why, or nothing (status 0) when
-// it went away or the drain cancelled the read, and the connection just closes.
-struct ReadFailure {
-  int status = 0;
-  std::string_view detail;
-};
-
-ReadFailure ClassifyReadError(error_code ec, bool timed_out, bool in_body) {
-  if (ec == bhttp::error::header_limit) return {431, "The request headers are too large."};
-  if (ec == bhttp::error::body_limit) return {413, "The request body is larger than this resource accepts."};
-  if (timed_out) {
-    return {408,
-            in_body ? "The request body took too long to arrive." : "The request headers took too long to arrive."};
-  }
-  if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == asio::error::eof ||
-      ec == asio::error::connection_reset || ec == asio::error::operation_aborted) {
-    return {};
-  }
-  return {400, in_body ? "The request body is not valid HTTP/1.1 framing." : "The request is not valid HTTP/1.1."};
-}
-
-ErrorCode CodeOfStatus(int status) {
-  switch (status) {
-    case 413:
-      return ErrorCode::kPayloadTooLarge;
-    case 408:
-      return ErrorCode::kTimeout;
-    default:
-      return ErrorCode::kBadRequest;
-  }
-}
-
-// The body of a streamed route's request (RouteOptions::stream_body), read from the socket as the handler
-// asks for it. Each wait for bytes gets server.body_timeout: an upload may take long, a stalled one may not.
-// "100 Continue" goes out on the first read, so a request refused before its body (401, 404) never makes the
-// client send it.
-class SocketBody final : public web::BodySource {
- public:
-  SocketBody(Connection& conn, beast::flat_buffer& buffer, bhttp::request_parser<bhttp::buffer_body>& parser,
-             std::chrono::milliseconds timeout, bool send_continue)
-      : conn_(conn), buffer_(buffer), parser_(parser), timeout_(timeout), send_continue_(send_continue) {}
-
-  asio::awaitable<std::size_t> Read(std::span<char> into) override {
-    if (failed_) throw AppError(ErrorCode::kBadRequest, "The request body could not be read.");
-    if (parser_.is_done() || into.empty()) co_return 0;
-    error_code ec;
-    if (send_continue_) {
-      send_continue_ = false;
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      conn_.Arm(timeout_);
-      co_await asio::async_write(conn_.socket, asio::buffer(kContinue.data(), kContinue.size()),
-                                 asio::redirect_error(asio::use_awaitable, ec));
-      conn_.Disarm();
-      if (ec) Fail(ec);
-    }
-    std::size_t n = 0;
-    while (n == 0 && !parser_.is_done()) {
-      parser_.get().body().data = into.data();
-      parser_.get().body().size = into.size();
-      conn_.Arm(timeout_);
-      co_await bhttp::async_read(conn_.socket, buffer_, parser_, asio::redirect_error(asio::use_awaitable, ec));
-      conn_.Disarm();
-      if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec) Fail(ec);
-      n = into.size() - parser_.get().body().size;
-    }
-    co_return n;
-  }
-  std::optional<std::uint64_t> Length() const override {
-    auto length = parser_.content_length();
-    return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
-  }
-
-  // The whole body was read: the connection can carry the next request.
-  bool Complete() const { return !failed_ && parser_.is_done(); }
-
- private:
-  [[noreturn]] void Fail(error_code ec) {
-    failed_ = true;
-    auto failure = ClassifyReadError(ec, conn_.timed_out, true);
-    if (failure.status == 0) {
-      throw AppError(ErrorCode::kBadRequest, "The request body ended before it was complete.",
-                     "client went away mid-body: " + ec.message());
-    }
-    throw AppError(CodeOfStatus(failure.status), std::string(failure.detail));
-  }
-
-  Connection& conn_;
-  beast::flat_buffer& buffer_;
-  bhttp::request_parser<bhttp::buffer_body>& parser_;
-  std::chrono::milliseconds timeout_;
-  bool send_continue_;
-  bool failed_ = false;
-};
-
 }  // namespace
 
 struct Server::Impl {
   Impl(ServerOptions o, Pipeline& p)
       : options(std::move(o)),
         pipeline(p),
-        ioc(static_cast<int>(options.io_threads)),
-        acceptor(ioc),
-        signals(ioc, SIGINT, SIGTERM),
-        drain_timer(ioc) {}
+        contexts(MakeContexts(options.io_threads)),
+        acceptor(*contexts.front()),
+        signals(*contexts.front(), SIGINT, SIGTERM),
+        drain_timer(*contexts.front()) {}
+
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(std::size_t threads) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (std::size_t i = 0; i < std::max<std::size_t>(threads, 1); ++i)
+      out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+  }
+  void StopAll() {
+    for (auto& c : contexts) c->stop();
+  }
 
   asio::awaitable<void> Accept();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn);
+  // Writes both buffers (the second may be empty); false when the client went away or stalled.
+  asio::awaitable<bool> Write(Connection& conn, std::array<asio::const_buffer, 2> buffers);
   asio::awaitable<bool> WriteResponse(Connection& conn, web::Response&& response, bool head, bool keep_alive,
                                       unsigned version);
   // A request of a stream_body route, from its header on; returns whether the connection can go on.
@@ -214,7 +101,11 @@ struct Server::Impl {
 
   ServerOptions options;
   Pipeline& pipeline;
-  asio::io_context ioc;
+  // One io_context per I/O thread, each run by its own thread: a connection lives on one of them, so its
+  // handlers need no strand and never wake another thread. The first also holds the acceptor, the signals and
+  // the drain timer.
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::size_t next_context = 0;  // round robin, touched by Accept only
   tcp::acceptor acceptor;
   asio::signal_set signals;
   asio::steady_timer drain_timer;
@@ -258,16 +149,23 @@ bool Server::Run() {
   impl.signals.async_wait([&impl](error_code ec, int) {
     if (!ec) impl.BeginDrain();
   });
-  asio::co_spawn(impl.ioc, impl.Accept(), asio::detached);
+  auto& main = *impl.contexts.front();
+  asio::co_spawn(main, impl.Accept(), asio::detached);
+  // Every context runs until the drain stops them all (StopAll): one without connections must not return.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& ctx : impl.contexts) guards.push_back(asio::make_work_guard(*ctx));
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < impl.options.io_threads; ++i) threads.emplace_back([&impl] { impl.ioc.run(); });
-  impl.ioc.run();
+  for (std::size_t i = 1; i < impl.contexts.size(); ++i) {
+    threads.emplace_back([ctx = impl.contexts[i].get()] { ctx->run(); });
+  }
+  main.run();
+  impl.StopAll();
   for (auto& t : threads) t.join();
   return impl.drained_cleanly.load();
 }
 
 void Server::Shutdown() {
-  asio::post(impl_->ioc, [impl = impl_.get()] { impl->BeginDrain(); });
+  asio::post(*impl_->contexts.front(), [impl = impl_.get()] { impl->BeginDrain(); });
 }
 
 void Server::Impl::BeginDrain() {
@@ -283,7 +181,7 @@ void Server::Impl::BeginDrain() {
     open.assign(connections.begin(), connections.end());
   }
   if (open.empty()) {
-    ioc.stop();
+    StopAll();
     return;
   }
   for (auto& conn : open) {
@@ -297,7 +195,7 @@ void Server::Impl::BeginDrain() {
     if (ec) return;
     spdlog::warn("drain deadline passed with {} connection(s) open; closing them", connections.size());
     drained_cleanly = false;
-    ioc.stop();
+    StopAll();
   });
 }
 
@@ -309,28 +207,31 @@ void Server::Impl::Forget(const std::shared_ptr<Connection>& conn) {
     last = connections.empty();
   }
   if (last && draining) {
-    asio::post(ioc, [this] {
-      error_code ignored;
+    asio::post(*contexts.front(), [this] {
       drain_timer.cancel();
-      ioc.stop();
+      StopAll();
     });
   }
 }
 
 asio::awaitable<void> Server::Impl::Accept() {
   for (;;) {
-    auto conn = std::make_shared<Connection>(asio::make_strand(ioc));
+    tcp::socket socket(*contexts[next_context++ % contexts.size()]);
     error_code ec;
-    co_await acceptor.async_accept(conn->socket, asio::redirect_error(asio::use_awaitable, ec));
+    co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || draining) co_return;
     if (ec) {
       // Out of descriptors or a reset before accept: note it, breathe, go on.
       spdlog::warn("accept failed: {}", ec.message());
-      asio::steady_timer pause(ioc, std::chrono::milliseconds(50));
+      asio::steady_timer pause(*contexts.front(), std::chrono::milliseconds(50));
       co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
+    auto conn = std::make_shared<Connection>(std::move(socket));
     conn->socket.set_option(tcp::no_delay(true), ec);
+    // Non-blocking for the synchronous attempts (a whole header already read, a response the socket takes at
+    // once); the asynchronous operations do not mind.
+    conn->socket.non_blocking(true, ec);
     if (auto remote = conn->socket.remote_endpoint(ec); !ec) conn->remote_ip = remote.address().to_string();
     {
       std::lock_guard lock(mu);
@@ -346,11 +247,29 @@ asio::awaitable<void> Server::Impl::Accept() {
         }
       }
       error_code ignored;
-      conn->deadline.cancel();
+      conn->StopTimer();
       conn->socket.close(ignored);
       Forget(conn);
     });
   }
+}
+
+asio::awaitable<bool> Server::Impl::Write(Connection& conn, std::array<asio::const_buffer, 2> buffers) {
+  // First what the socket takes at once (usually everything): no timer, no suspension. The rest waits for
+  // room under the body timeout.
+  error_code ec;
+  std::size_t written = conn.socket.write_some(buffers, ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return false;
+  for (auto& b : buffers) {
+    const std::size_t n = std::min(written, b.size());
+    b += n;
+    written -= n;
+  }
+  if (buffers[0].size() + buffers[1].size() == 0) co_return true;
+  conn.Arm(options.body_timeout);
+  co_await asio::async_write(conn.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
+  conn.Disarm();
+  co_return !ec;
 }
 
 asio::awaitable<bool> Server::Impl::WriteResponse(Connection& conn, web::Response&& response, bool head,
@@ -394,12 +313,13 @@ asio::awaitable<bool> Server::Impl::WriteResponse(Connection& conn, web::Respons
   }
   out += "\r\n";
   std::array<asio::const_buffer, 2> buffers{asio::buffer(out), asio::const_buffer()};
-  if (!head && !no_body_status && !streamed) buffers[1] = asio::buffer(response.body);
-  error_code ec;
-  conn.Arm(options.body_timeout);
-  co_await asio::async_write(conn.socket, buffers, asio::redirect_error(asio::use_awaitable, ec));
-  conn.Disarm();
-  if (ec || !streamed || head || no_body_status) co_return !ec;
+  const bool send_body = !head && !no_body_status;
+  std::optional<std::string_view> in_memory;
+  if (streamed && send_body) in_memory = response.stream->InMemory();
+  if (send_body && !streamed) buffers[1] = asio::buffer(response.body);
+  if (in_memory) buffers[1] = asio::buffer(in_memory->data(), in_memory->size());
+  if (!co_await Write(conn, buffers)) co_return false;
+  if (!streamed || !send_body || in_memory) co_return true;
   // A streamed body (a file): chunk by chunk, each write under the body timeout. A source that fails or ends
   // early cannot keep the Content-Length promise: the connection ends.
   std::uint64_t left = response.stream->Length().value_or(0);
@@ -413,11 +333,7 @@ asio::awaitable<bool> Server::Impl::WriteResponse(Connection& conn, web::Respons
       co_return false;
     }
     if (n == 0) co_return false;
-    conn.Arm(options.body_timeout);
-    co_await asio::async_write(conn.socket, asio::buffer(chunk.data(), n),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    conn.Disarm();
-    if (ec) co_return false;
+    if (!co_await Write(conn, std::array<asio::const_buffer, 2>{asio::buffer(chunk.data(), n), {}})) co_return false;
     left -= n;
   }
   co_return true;
@@ -489,9 +405,14 @@ asio::awaitable<void> Server::Impl::Serve(std::shared_ptr<Connection> conn) {
     // The body limit depends on the route, known only once the request line is read; it is set below.
     // Not boost::none: Beast 1.74 compares the length with the optional, and every length exceeds "none".
     parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-    conn->Arm(options.header_timeout);
-    co_await bhttp::async_read_header(conn->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-    conn->Disarm();
+    // Usually the whole header came with the first bytes: parsed at once, with no timer and no suspension.
+    buffer.consume(parser.put(buffer.data(), ec));
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      conn->Arm(options.header_timeout);
+      co_await bhttp::async_read_header(conn->socket, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      conn->Disarm();
+    }
     if (ec) {
       if (auto failure = ClassifyReadError(ec, conn->timed_out, false); failure.status != 0) {
         co_await WriteResponse(*conn, pipeline.EarlyError(failure.status, failure.detail, "/", ""), false, false, 11);

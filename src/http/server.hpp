@@ -1,5 +1,6 @@
 #pragma once
-// The HTTP/1.1 server: an acceptor and one coroutine per connection, each on its own strand.
+// The HTTP/1.1 server: an acceptor and one coroutine per connection, connections spread over one io_context
+// per I/O thread.
 // Beast stays inside server.cpp; this header is cheap to include.
 #include <chrono>
 #include <cstddef>

@@ -75,6 +75,13 @@ class StreamServerTest : public ::testing::Test {
       r.stream = std::make_shared<web::StringBodySource>(data);
       co_return r;
     });
+    // A large answer shared from memory (as a cached answer is): more than the socket takes at once.
+    root.Get("/big", [](RequestContext&) -> Task<Response> {
+      static const auto data = std::make_shared<const std::string>(8 << 20, 'b');
+      Response r = Response::Text(200, "");
+      r.stream = std::make_shared<web::StringBodySource>(*data, data);
+      co_return r;
+    });
     pipeline = std::make_unique<Pipeline>(router, PipelineOptions{1024, {}, false, false}, &http_metrics);
     ServerOptions options;
     options.port = 0;
@@ -99,21 +106,24 @@ class StreamServerTest : public ::testing::Test {
   // arrive in the same read) are kept for the next call on that socket.
   std::string ReadResponse(tcp::socket& s, bool head = false) {
     std::string data = std::exchange(pending[s.native_handle()], {});
-    char buf[4096];
+    std::vector<char> buf(64 * 1024);
     boost::system::error_code ec;
+    std::size_t end = std::string::npos;  // of the response, once its head is known
     for (;;) {
-      auto head_end = data.find("\r\n\r\n");
-      if (head_end != std::string::npos) {
-        auto cl = data.find("Content-Length: ");
-        std::size_t length = cl < head_end && !head ? std::stoul(data.substr(cl + 16)) : 0;
-        if (std::size_t end = head_end + 4 + length; data.size() >= end) {
-          pending[s.native_handle()] = data.substr(end);
-          return data.substr(0, end);
+      if (end == std::string::npos) {
+        if (auto head_end = data.find("\r\n\r\n"); head_end != std::string::npos) {
+          auto cl = data.find("Content-Length: ");
+          end = head_end + 4 + (cl < head_end && !head ? std::stoul(data.substr(cl + 16)) : 0);
         }
+      }
+      if (data.size() >= end) {
+        pending[s.native_handle()] = data.substr(end);
+        data.resize(end);
+        return data;
       }
       std::size_t n = s.read_some(asio::buffer(buf), ec);
       if (ec) return data;
-      data.append(buf, n);
+      data.append(buf.data(), n);
     }
   }
   static std::string Body(const std::string& response) { return response.substr(response.find("\r\n\r\n") + 4); }
@@ -242,6 +252,19 @@ TEST_F(StreamServerTest, ResponsesStreamFromTheirSource) {
   // A HEAD answer has no body: the next answer follows at once.
   Send(s, "POST /buffered HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\n\r\nx");
   EXPECT_EQ(Body(ReadResponse(s)), "1");
+}
+
+TEST_F(StreamServerTest, AnAnswerLargerThanTheSocketTakesWaitsForTheReader) {
+  auto s = Connect();
+  Send(s, "GET /big HTTP/1.1\r\nHost: t\r\n\r\nGET /big HTTP/1.1\r\nHost: t\r\n\r\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server fills the socket and waits
+  for (int i = 0; i < 2; ++i) {
+    auto r = ReadResponse(s);
+    EXPECT_NE(r.find("Content-Length: 8388608\r\n"), std::string::npos);
+    auto body = Body(r);
+    ASSERT_EQ(body.size(), 8u << 20) << "response " << i;
+    EXPECT_EQ(body.find_first_not_of('b'), std::string::npos);
+  }
 }
 
 }  // namespace

@@ -160,6 +160,16 @@ TEST_P(PublicApi, EtagsAnd304sAndGzipFromTheCache) {
     ASSERT_EQ(a.status, 200) << target << a.body;
     EXPECT_EQ(Public(target, {{"If-None-Match", std::string(a.headers.Get("ETag").value_or(""))}}).status, 304);
   }
+
+  // What the cache did shows in /metrics.
+  auto metrics = Call("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("# TYPE poste_public_cache_lookups_total counter"), std::string::npos) << metrics;
+  for (std::string sample : {"\nposte_public_cache_lookups_total{result=\"hit\"} ",
+                             "\nposte_public_cache_lookups_total{result=\"miss\"} ", "\nposte_public_cache_entries "}) {
+    auto at = metrics.find(sample);
+    ASSERT_NE(at, std::string::npos) << sample;
+    EXPECT_GE(std::stod(metrics.substr(at + sample.size())), 4) << sample;
+  }
 }
 
 TEST_P(PublicApi, EveryWriteToTheSiteInvalidatesItsAnswers) {

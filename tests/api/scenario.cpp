@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "http/pipeline.hpp"
+#include "lib/web/body_source.hpp"
 #include "lib/web/message.hpp"
 #include "support/run_task.hpp"
 
@@ -41,7 +42,7 @@ web::Response ApiTest::Call(const std::string& method, const std::string& target
   for (const auto& [k, v] : headers) request.headers.Add(k, v);
   request.body = body;
   request.remote_ip = "127.0.0.1";
-  return RunTask(app_->pipeline().Handle(request));
+  return Send(request);
 }
 
 web::Response ApiTest::CallFrom(const std::string& ip, const std::string& method, const std::string& target,
@@ -55,7 +56,16 @@ web::Response ApiTest::CallFrom(const std::string& ip, const std::string& method
   if (!body.empty() && !request.headers.Get("Content-Type")) request.headers.Set("Content-Type", "application/json");
   request.body = body;
   request.remote_ip = ip;
-  return RunTask(app_->pipeline().Handle(request));
+  return Send(request);
+}
+
+web::Response ApiTest::Send(web::Request& request) {
+  auto r = RunTask(app_->pipeline().Handle(request));
+  if (r.stream && request.method != "HEAD") {
+    r.body = RunTask(web::ReadAll(*r.stream, 1 << 30));
+    r.stream.reset();
+  }
+  return r;
 }
 
 void ApiTest::Run(const std::vector<Scenario>& scenarios) {

@@ -45,6 +45,9 @@ class ApiTest : public DbTest {
   app::App& application() { return *app_; }
 
  private:
+  // Through the pipeline; a streamed body (a file, a cached answer) read into `body`, except for HEAD.
+  web::Response Send(web::Request& request);
+
   std::string data_dir_;
   std::unique_ptr<app::App> app_;
 };

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "lib/web/body_source.hpp"
+
 namespace poste::cache {
 
 namespace {
@@ -83,7 +85,9 @@ bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
   return false;
 }
 
-web::Response ServeReady(const web::Request& request, const ReadyEntry& entry, std::string_view cache_control) {
+web::Response ServeReady(const web::Request& request, const std::shared_ptr<const ReadyEntry>& shared,
+                         std::string_view cache_control) {
+  const ReadyEntry& entry = *shared;
   web::Response r;
   auto& h = r.headers;
   const bool has_gzip = !entry.gzip.empty();
@@ -116,9 +120,9 @@ web::Response ServeReady(const web::Request& request, const ReadyEntry& entry, s
   }
   r.status = 200;
   h.Set("Content-Type", entry.content_type);
-  if (gzip) {
-    h.Set("Content-Encoding", "gzip");
-    r.body = entry.gzip;
+  if (gzip) h.Set("Content-Encoding", "gzip");
+  if (has_gzip) {
+    r.stream = std::make_shared<web::StringBodySource>(gzip ? entry.gzip : entry.identity, shared);
   } else {
     r.body = entry.identity;
   }

@@ -50,13 +50,12 @@ std::string_view TypeName(Type type) {
   return "untyped";
 }
 
-// A gauge whose samples come from a callback at scrape time.
-class CallbackGauge final : public FamilyBase {
+// A gauge or a counter whose samples come from a callback at scrape time.
+class CallbackFamily final : public FamilyBase {
  public:
-  CallbackGauge(std::string name, std::string help, std::vector<std::string> label_names,
-                std::function<LabelledValues()> callback)
-      : FamilyBase(std::move(name), std::move(help), Type::kGauge, std::move(label_names)),
-        callback_(std::move(callback)) {}
+  CallbackFamily(std::string name, std::string help, Type type, std::vector<std::string> label_names,
+                 std::function<LabelledValues()> callback)
+      : FamilyBase(std::move(name), std::move(help), type, std::move(label_names)), callback_(std::move(callback)) {}
 
   void Render(std::string& out) const override {
     LabelledValues values;
@@ -243,14 +242,21 @@ void Registry::AddGaugeCallback(std::string name, std::string help, std::functio
 void Registry::AddGaugeCallback(std::string name, std::string help, std::vector<std::string> label_names,
                                 std::function<LabelledValues()> callback) {
   if (!callback) throw std::invalid_argument("metric " + name + ": empty callback");
-  Insert(
-      std::make_unique<CallbackGauge>(std::move(name), std::move(help), std::move(label_names), std::move(callback)));
+  Insert(std::make_unique<CallbackFamily>(std::move(name), std::move(help), Type::kGauge, std::move(label_names),
+                                          std::move(callback)));
+}
+
+void Registry::AddCounterCallback(std::string name, std::string help, std::vector<std::string> label_names,
+                                  std::function<LabelledValues()> callback) {
+  if (!callback) throw std::invalid_argument("metric " + name + ": empty callback");
+  Insert(std::make_unique<CallbackFamily>(std::move(name), std::move(help), Type::kCounter, std::move(label_names),
+                                          std::move(callback)));
 }
 
 bool Registry::RemoveCallback(std::string_view name) {
   std::lock_guard lock(mutex_);
   auto it = families_.find(name);
-  if (it == families_.end() || dynamic_cast<CallbackGauge*>(it->second.get()) == nullptr) return false;
+  if (it == families_.end() || dynamic_cast<CallbackFamily*>(it->second.get()) == nullptr) return false;
   families_.erase(it);
   return true;
 }

@@ -155,7 +155,10 @@ class Registry {
   // A callback returning several labelled values, e.g. jobs by state: {{{"queued"}, 3}, {{"running"}, 1}}.
   void AddGaugeCallback(std::string name, std::string help, std::vector<std::string> label_names,
                         std::function<LabelledValues()> callback);
-  // Removes a callback gauge, for an owner that dies before the registry. Returns false if absent.
+  // The same for a total kept elsewhere (the callback reads it; it only grows), rendered as a counter.
+  void AddCounterCallback(std::string name, std::string help, std::vector<std::string> label_names,
+                          std::function<LabelledValues()> callback);
+  // Removes a callback gauge or counter, for an owner that dies before the registry. Returns false if absent.
   bool RemoveCallback(std::string_view name);
 
   // The text exposition format 0.0.4, families sorted by name. A callback that throws or returns the

@@ -186,6 +186,20 @@ TEST(MetricsRegistry, CallbackGauges) {
   EXPECT_FALSE(registry.RemoveCallback("plain"));
 }
 
+TEST(MetricsRegistry, CallbackCounters) {
+  Registry registry;
+  double hits = 7;
+  registry.AddCounterCallback("cache_lookups_total", "Lookups.", {"result"}, [&hits] {
+    return LabelledValues{{{"hit"}, hits}, {{"miss"}, 2}};
+  });
+  EXPECT_EQ(registry.Render(),
+            "# HELP cache_lookups_total Lookups.\n# TYPE cache_lookups_total counter\n"
+            "cache_lookups_total{result=\"hit\"} 7\n"
+            "cache_lookups_total{result=\"miss\"} 2\n");
+  EXPECT_TRUE(registry.RemoveCallback("cache_lookups_total"));
+  EXPECT_EQ(registry.Render(), "");
+}
+
 TEST(MetricsRegistry, FailingCallbackBecomesACommentNotAFailedScrape) {
   Registry registry;
   registry.AddGaugeCallback("broken", "Throws.", []() -> double { throw std::runtime_error("db gone"); });

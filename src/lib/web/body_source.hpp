@@ -26,18 +26,25 @@ class BodySource {
   virtual boost::asio::awaitable<std::size_t> Read(std::span<char> into) = 0;
   // The length announced up front: a request's Content-Length (nullopt when chunked); always set for a response.
   virtual std::optional<std::uint64_t> Length() const = 0;
+  // The unread rest of the body when it already sits in memory: the server sends it with the response head in
+  // one write, neither copied nor read in chunks. nullopt for a socket or a file.
+  virtual std::optional<std::string_view> InMemory() const { return std::nullopt; }
 };
 
-// A body held in memory (a request body the server already read, a test's body); views `bytes`, which must
-// outlive it.
+// A body held in memory (a request body the server already read, a test's body, a cached answer); views
+// `bytes`, which must outlive it, or which `owner` keeps alive (a ready-bytes cache entry shared by every
+// response that sends it).
 class StringBodySource final : public BodySource {
  public:
-  explicit StringBodySource(std::string_view bytes) : bytes_(bytes) {}
+  explicit StringBodySource(std::string_view bytes, std::shared_ptr<const void> owner = {})
+      : bytes_(bytes), owner_(std::move(owner)) {}
   boost::asio::awaitable<std::size_t> Read(std::span<char> into) override;
   std::optional<std::uint64_t> Length() const override { return bytes_.size(); }
+  std::optional<std::string_view> InMemory() const override { return bytes_.substr(pos_); }
 
  private:
   std::string_view bytes_;
+  std::shared_ptr<const void> owner_;
   std::size_t pos_ = 0;
 };
 

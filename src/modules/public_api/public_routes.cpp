@@ -1,14 +1,11 @@
 #include "modules/public_api/public_routes.hpp"
 
-#include <soci/soci.h>
-
 #include <algorithm>
 #include <array>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "db/database.hpp"
 #include "lib/async/blocking.hpp"
 #include "lib/cache/ready_cache.hpp"
 #include "lib/cache/ready_response.hpp"
@@ -18,8 +15,9 @@
 #include "lib/web/route_helpers.hpp"
 #include "modules/content/content_query.hpp"
 #include "modules/content/content_service.hpp"
+#include "modules/public_api/site_directory.hpp"
 #include "modules/seo/seo_service.hpp"
-#include "modules/sites/sites_store.hpp"
+#include "modules/sites/sites_types.hpp"
 
 namespace poste::public_api {
 
@@ -97,33 +95,23 @@ struct Filled {
 
 using Build = std::function<std::string(const sites::Site&)>;
 
-// A {site} that is neither an id nor a slug names no site: answered without a query (NUL bytes and invalid
-// UTF-8 never reach the database).
-sites::Site FindSite(db::Database& db, const std::string& id_or_slug) {
-  const bool id = sites::IsAllDigits(id_or_slug) && id_or_slug.size() <= 18;
-  if (!id && !validate::IsValidSlug(id_or_slug)) throw AppError::NotFound("No such site.");
-  auto site = db.ReadValue([&](soci::session& s) { return sites::store::GetByIdOrSlug(s, id_or_slug); });
-  if (!site) throw AppError::NotFound("No such site.");
-  return std::move(*site);
-}
-
 // The answer under the request's path and query: from the cache, or built on the blocking pool and kept.
 web::Task<web::Response> Serve(Shared& shared, web::RequestContext& ctx, Build build) {
   auto& cache = shared.deps.cache;
   std::string key;
   key.reserve(ctx.request.path.size() + 1 + ctx.request.query.size());
   key.append(ctx.request.path).append(1, '?').append(ctx.request.query);
-  if (auto hit = cache.Get(key)) co_return cache::ServeReady(ctx.request, *hit);
+  if (auto hit = cache.Get(key)) co_return cache::ServeReady(ctx.request, hit);
 
   const auto ticket = cache.Ticket();  // before anything is read
   const std::string site_param = ctx.Param("site");
   Filled filled = co_await blocking([&]() -> Filled {
     Filled out;
-    auto site = FindSite(shared.deps.db, site_param);
-    out.site_id = site.id;
-    out.origins = SiteOrigins(site);
+    auto site = shared.deps.sites.Find(site_param);
+    out.site_id = site->id;
+    out.origins = SiteOrigins(*site);
     try {
-      out.body = build(site);
+      out.body = build(*site);
     } catch (const AppError& e) {
       out.error = e;
     }
@@ -140,14 +128,14 @@ web::Task<web::Response> Serve(Shared& shared, web::RequestContext& ctx, Build b
   auto entry = cache::MakeReadyEntry(filled.site_id, "application/json", std::move(filled.body),
                                      std::move(filled.origins), cache.enabled());
   cache.Put(std::move(key), entry, ticket);
-  co_return cache::ServeReady(ctx.request, *entry);
+  co_return cache::ServeReady(ctx.request, entry);
 }
 
 // The CORS preflight of a public resource: allowed for the site's domains and the configured origins, for
 // reading methods only.
 web::Task<web::Response> Preflight(Shared& shared, web::RequestContext& ctx) {
   const std::string site_param = ctx.Param("site");
-  auto origins = co_await blocking([&] { return SiteOrigins(FindSite(shared.deps.db, site_param)); });
+  auto origins = co_await blocking([&] { return SiteOrigins(*shared.deps.sites.Find(site_param)); });
   auto r = web::Response::Empty(204);
   r.headers.Set("Allow", std::string(kAllowedMethods));
   r.headers.Add("Vary", "Origin");

@@ -21,9 +21,6 @@
 namespace poste::cache {
 class ReadyCache;
 }
-namespace poste::db {
-class Database;
-}
 namespace poste::content {
 class ContentService;
 }
@@ -33,8 +30,10 @@ class SeoService;
 
 namespace poste::public_api {
 
+class SiteDirectory;
+
 struct PublicRoutesDeps {
-  db::Database& db;
+  SiteDirectory& sites;
   content::ContentService& content;
   seo::SeoService& seo;
   cache::ReadyCache& cache;
