@@ -17,6 +17,7 @@
 #include "modules/content/content_service.hpp"
 #include "modules/public_api/site_directory.hpp"
 #include "modules/seo/seo_service.hpp"
+#include "modules/sites/site_cors.hpp"
 #include "modules/sites/sites_types.hpp"
 
 namespace poste::public_api {
@@ -31,21 +32,6 @@ constexpr std::string_view kAllowedMethods = "GET, HEAD, OPTIONS";
 constexpr std::array<std::string_view, 8> kAllowedRequestHeaders = {
     "accept",        "accept-language",   "content-language", "content-type",
     "if-none-match", "if-modified-since", "cache-control",    "x-request-id"};
-
-// The origins a site's pages are served from: each of its domains, over HTTPS and HTTP.
-std::vector<std::string> SiteOrigins(const sites::Site& site) {
-  std::vector<std::string> out;
-  out.reserve(site.domains.size() * 2);
-  for (const auto& d : site.domains) {
-    out.push_back("https://" + d);
-    out.push_back("http://" + d);
-  }
-  return out;
-}
-
-bool Contains(const std::vector<std::string>& list, std::string_view value) {
-  return std::find(list.begin(), list.end(), value) != list.end();
-}
 
 nlohmann::json PublicSettings(const sites::Site& site) {
   return {
@@ -109,7 +95,7 @@ web::Task<web::Response> Serve(Shared& shared, web::RequestContext& ctx, Build b
     Filled out;
     auto site = shared.deps.sites.Find(site_param);
     out.site_id = site->id;
-    out.origins = SiteOrigins(*site);
+    out.origins = sites::SiteOrigins(*site);
     try {
       out.body = build(*site);
     } catch (const AppError& e) {
@@ -119,10 +105,7 @@ web::Task<web::Response> Serve(Shared& shared, web::RequestContext& ctx, Build b
   });
   if (filled.error) {
     auto r = web::ProblemFor(ctx, *filled.error);
-    r.headers.Add("Vary", "Origin");
-    if (auto origin = ctx.request.headers.Get("Origin"); origin && Contains(filled.origins, *origin)) {
-      r.headers.Set("Access-Control-Allow-Origin", std::string(*origin));
-    }
+    sites::AllowSiteOrigin(ctx.request, r, filled.origins);
     co_return r;
   }
   auto entry = cache::MakeReadyEntry(filled.site_id, "application/json", std::move(filled.body),
@@ -135,37 +118,10 @@ web::Task<web::Response> Serve(Shared& shared, web::RequestContext& ctx, Build b
 // reading methods only.
 web::Task<web::Response> Preflight(Shared& shared, web::RequestContext& ctx) {
   const std::string site_param = ctx.Param("site");
-  auto origins = co_await blocking([&] { return SiteOrigins(*shared.deps.sites.Find(site_param)); });
-  auto r = web::Response::Empty(204);
-  r.headers.Set("Allow", std::string(kAllowedMethods));
-  r.headers.Add("Vary", "Origin");
-  auto origin = ctx.request.headers.Get("Origin");
-  auto method = ctx.request.headers.Get("Access-Control-Request-Method");
-  if (!origin || !method || (*method != "GET" && *method != "HEAD")) co_return r;
-  if (!Contains(origins, *origin) && !Contains(shared.deps.extra_origins, *origin)) co_return r;
-  // Every asked header must be one a reader needs; otherwise the preflight allows none (the browser refuses).
-  std::string headers;
-  if (auto asked = ctx.request.headers.Get("Access-Control-Request-Headers")) {
-    std::string_view rest = *asked;
-    while (!rest.empty()) {
-      auto comma = rest.find(',');
-      auto name = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
-      while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
-      if (name.empty()) continue;
-      auto known = std::find_if(kAllowedRequestHeaders.begin(), kAllowedRequestHeaders.end(),
-                                [&](std::string_view allowed) { return web::IEquals(allowed, name); });
-      if (known == kAllowedRequestHeaders.end()) co_return r;
-      if (!headers.empty()) headers += ", ";
-      headers += *known;
-    }
-  }
-  r.headers.Set("Access-Control-Allow-Origin", std::string(*origin));
-  r.headers.Set("Access-Control-Allow-Methods", std::string(kAllowedMethods));
-  if (!headers.empty()) r.headers.Set("Access-Control-Allow-Headers", headers);
-  r.headers.Set("Access-Control-Max-Age", "600");
-  co_return r;
+  auto origins = co_await blocking([&] { return sites::SiteOrigins(*shared.deps.sites.Find(site_param)); });
+  static constexpr std::array<std::string_view, 2> kReadingMethods = {"GET", "HEAD"};
+  co_return sites::Preflight(ctx.request, origins, shared.deps.extra_origins,
+                             {kAllowedMethods, kReadingMethods, kAllowedRequestHeaders});
 }
 
 }  // namespace
