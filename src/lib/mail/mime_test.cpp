@@ -1,0 +1,260 @@
+#include "lib/mail/mime.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "lib/crypto/encoding.hpp"
+#include "lib/mail/mime_parse.hpp"
+
+namespace poste::mail {
+namespace {
+
+using namespace std::chrono_literals;
+
+OutgoingMessage Basic() {
+  OutgoingMessage m;
+  m.from = {"Zoë Sender", "zoe@example.com"};
+  m.to = {{"Ana Ünicode", "ana@example.org"}, {"", "bob@example.net"}};
+  m.cc = {{"Carl", "carl@example.org"}};
+  m.bcc = {{"Secret", "hidden@example.org"}};
+  m.reply_to = Mailbox{"Support", "support@example.com"};
+  m.subject = "Hello, world";
+  m.text = "Hi there.\n";
+  m.html = "<p>Hi there.</p>";
+  m.date = std::chrono::system_clock::time_point(1700000000s);
+  return m;
+}
+
+std::string HeaderBlock(const std::string& bytes) { return bytes.substr(0, bytes.find("\r\n\r\n")); }
+
+// CRLF only, no line over 998 characters, nothing outside 7-bit ASCII.
+void ExpectWireSafe(const std::string& bytes) {
+  std::size_t line = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto u = static_cast<unsigned char>(bytes[i]);
+    ASSERT_LT(u, 0x80) << "8-bit byte at " << i;
+    if (bytes[i] == '\n') {
+      ASSERT_TRUE(i > 0 && bytes[i - 1] == '\r') << "bare LF at " << i;
+      line = 0;
+      continue;
+    }
+    if (bytes[i] == '\r') {
+      ASSERT_TRUE(i + 1 < bytes.size() && bytes[i + 1] == '\n') << "bare CR at " << i;
+    } else {
+      ASSERT_LE(++line, kMaxLine) << "long line at " << i;
+    }
+  }
+}
+
+std::vector<FieldError> BuildErrors(const OutgoingMessage& m) {
+  try {
+    BuildMessage(m);
+  } catch (const AppError& e) {
+    EXPECT_EQ(e.status(), 422);
+    return e.fields();
+  }
+  return {};
+}
+
+TEST(MimeBuild, WritesTheStructuralHeaders) {
+  auto built = BuildMessage(Basic());
+  ExpectWireSafe(built.bytes);
+  std::string head = HeaderBlock(built.bytes);
+  EXPECT_NE(head.find("MIME-Version: 1.0"), std::string::npos);
+  EXPECT_NE(head.find("Date: Tue, 14 Nov 2023 22:13:20 +0000"), std::string::npos) << head;
+  EXPECT_NE(head.find("Message-Id: " + built.message_id), std::string::npos) << head;
+  EXPECT_TRUE(built.message_id.ends_with("@example.com>")) << built.message_id;
+  EXPECT_NE(head.find("Content-Type: multipart/alternative"), std::string::npos);
+  EXPECT_NE(head.find("Reply-To: Support <support@example.com>"), std::string::npos) << head;
+  EXPECT_EQ(head.find("hidden@example.org"), std::string::npos);  // Bcc is envelope only
+  EXPECT_EQ(head.find("Bcc"), std::string::npos);
+  EXPECT_EQ(EnvelopeRecipients(Basic()),
+            (std::vector<std::string>{"ana@example.org", "bob@example.net", "carl@example.org", "hidden@example.org"}));
+}
+
+TEST(MimeBuild, RoundTripsThroughTheParser) {
+  OutgoingMessage m = Basic();
+  m.subject = "Réunion: 日本語の件名 — très long sujet pour vérifier le pliage des en-têtes encodés en UTF-8";
+  m.text = "Bonjour Ana,\r\nligne deux\rligne trois\n";
+  m.html = "<p>Bonjour <b>Ana</b> — <img src=\"cid:logo@poste\"></p>";
+  m.in_reply_to = "<parent@example.org>";
+  m.references = {"root@example.org", "<parent@example.org>"};
+  m.headers = {{"X-Campaign", "spring-2026 ✓"}};
+  m.attachments = {{"résumé été.pdf", "application/pdf", std::string("%PDF-1.4\0\x01\xff binary", 18), "", ""},
+                   {"logo.png", "image/png", "\x89PNG\r\n\x1a\n", "", "logo@poste"}};
+  m.list_unsubscribe_url = "https://example.com/u/abc?t=1";
+  m.list_unsubscribe_mailto = "mailto:unsub@example.com?subject=unsubscribe";
+  auto built = BuildMessage(m);
+  ExpectWireSafe(built.bytes);
+  std::string head = HeaderBlock(built.bytes);
+  EXPECT_NE(head.find("Content-Type: multipart/mixed"), std::string::npos) << head;
+  EXPECT_NE(built.bytes.find("Content-Type: multipart/related"), std::string::npos);
+  EXPECT_NE(built.bytes.find("filename*=UTF-8''r%C3%A9sum%C3%A9"), std::string::npos) << built.bytes;
+  EXPECT_EQ(built.bytes.find("iso-8859-1"), std::string::npos);
+  EXPECT_NE(head.find("List-Unsubscribe: <https://example.com/u/abc?t=1>,"), std::string::npos) << head;
+  EXPECT_NE(head.find("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), std::string::npos);
+
+  ParsedMessage p = ParseMessage(built.bytes);
+  ASSERT_TRUE(p.from);
+  EXPECT_EQ(*p.from, m.from);
+  EXPECT_EQ(p.to, m.to);
+  EXPECT_EQ(p.cc, m.cc);
+  EXPECT_EQ(p.reply_to, std::vector<Mailbox>{*m.reply_to});
+  EXPECT_EQ(p.subject, m.subject);
+  EXPECT_EQ("<" + p.message_id + ">", built.message_id);
+  EXPECT_EQ(p.in_reply_to, "parent@example.org");
+  EXPECT_EQ(p.references, (std::vector<std::string>{"root@example.org", "parent@example.org"}));
+  EXPECT_EQ(p.date, 1700000000);
+  EXPECT_EQ(p.text, "Bonjour Ana,\nligne deux\nligne trois\n");
+  EXPECT_EQ(p.html, m.html);
+  ASSERT_NE(p.Header("x-campaign"), nullptr);
+  EXPECT_EQ(*p.Header("x-campaign"), "spring-2026 ✓");
+  ASSERT_EQ(p.attachments.size(), 2u);
+  EXPECT_EQ(p.attachments[0].filename, "logo.png");
+  EXPECT_EQ(p.attachments[0].content_id, "logo@poste");
+  EXPECT_TRUE(p.attachments[0].inline_part);
+  EXPECT_EQ(p.attachments[0].bytes, m.attachments[1].bytes);
+  EXPECT_EQ(p.attachments[1].filename, "résumé été.pdf");
+  EXPECT_EQ(p.attachments[1].content_type, "application/pdf");
+  EXPECT_EQ(p.attachments[1].bytes, m.attachments[0].bytes);
+  EXPECT_FALSE(p.truncated);
+}
+
+TEST(MimeBuild, IdnDomainsAreWrittenAsPunycode) {
+  OutgoingMessage m = Basic();
+  m.to = {{"Büch", "info@bücher.example"}};
+  auto built = BuildMessage(m);
+  ExpectWireSafe(built.bytes);
+  EXPECT_NE(HeaderBlock(built.bytes).find("info@xn--bcher-kva.example"), std::string::npos) << built.bytes;
+  m.bcc = {{"", "INFO@bücher.example"}, {"", "x@пример.рф"}};
+  EXPECT_EQ(EnvelopeRecipients(m),
+            (std::vector<std::string>{"info@xn--bcher-kva.example", "carl@example.org", "x@xn--e1afmkfd.xn--p1ai"}));
+}
+
+TEST(MimeBuild, LongLinesAreEncodedUnder998) {
+  OutgoingMessage m = Basic();
+  m.text = std::string(2000, 'a') + "\nshort\n" + std::string(2000, 'b');
+  m.html = "<p>" + std::string(5000, 'x') + "</p>";
+  auto built = BuildMessage(m);
+  ExpectWireSafe(built.bytes);
+  EXPECT_NE(built.bytes.find("Content-Transfer-Encoding: quoted-printable"), std::string::npos);
+  ParsedMessage p = ParseMessage(built.bytes);
+  EXPECT_EQ(p.text, m.text);
+  EXPECT_EQ(p.html, m.html);
+
+  m.subject = std::string(899, 's');  // one long word: still one line under 998
+  ExpectWireSafe(BuildMessage(m).bytes);
+}
+
+TEST(MimeBuild, PicksEncodingsPerPart) {
+  OutgoingMessage m = Basic();
+  m.html.clear();
+  m.text = "plain ascii";
+  EXPECT_NE(BuildMessage(m).bytes.find("Content-Transfer-Encoding: 7bit"), std::string::npos);
+  m.text = "Привет, как дела?\nЭто текст на русском языке.\n";
+  auto built = BuildMessage(m);
+  EXPECT_NE(built.bytes.find("Content-Transfer-Encoding: base64"), std::string::npos);
+  EXPECT_NE(built.bytes.find("charset=utf-8"), std::string::npos);
+  EXPECT_EQ(ParseMessage(built.bytes).text, m.text);
+  std::string encoded;  // base64 carries the canonical CRLF form
+  for (char c : built.bytes.substr(built.bytes.find("\r\n\r\n") + 4)) {
+    if (c != '\r' && c != '\n') encoded.push_back(c);
+  }
+  EXPECT_EQ(crypto::Base64Decode(encoded), "Привет, как дела?\r\nЭто текст на русском языке.\r\n");
+  m.text = "Mostly ASCII with one é";
+  EXPECT_NE(BuildMessage(m).bytes.find("quoted-printable"), std::string::npos);
+}
+
+TEST(MimeBuild, DerivesTheTextPartFromHtml) {
+  OutgoingMessage m = Basic();
+  m.text.clear();
+  m.html = "<h1>Title</h1><p>See <a href=\"https://example.com\">this</a>.</p>";
+  ParsedMessage p = ParseMessage(BuildMessage(m).bytes);
+  EXPECT_EQ(p.text, "Title\n\nSee this (https://example.com).\n");
+}
+
+TEST(MimeBuild, ReadsAttachmentsFromFiles) {
+  auto path = std::filesystem::temp_directory_path() / ("poste_mime_" + std::to_string(::getpid()) + ".bin");
+  {
+    std::ofstream f(path, std::ios::binary);
+    f << std::string(3000, '\x07') << "end";
+  }
+  OutgoingMessage m = Basic();
+  m.attachments = {{"data.bin", "application/octet-stream", "", path.string(), ""}};
+  ParsedMessage p = ParseMessage(BuildMessage(m).bytes);
+  std::filesystem::remove(path);
+  ASSERT_EQ(p.attachments.size(), 1u);
+  EXPECT_EQ(p.attachments[0].bytes, std::string(3000, '\x07') + "end");
+
+  m.attachments[0].path = "/nonexistent/poste/file";
+  auto errors = BuildErrors(m);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].field, "attachments[0].path");
+}
+
+TEST(MimeBuild, RefusesHeaderInjectionAndBadFields) {
+  OutgoingMessage m = Basic();
+  m.subject = "Hi\r\nBcc: victim@example.com";
+  m.from.name = "Eve\nX-Evil: 1";
+  m.to[1].email = "bob@example.net\r\nBcc: victim@example.com";
+  m.headers = {{"X-Ok", "fine\r\nBcc: v@example.com"}, {"Content-Type", "text/evil"}, {"Bad Name", "x"}};
+  m.attachments = {{"a\r\nb.txt", "text/plain", "x", "", ""},
+                   {"b.txt", "multipart/mixed", "x", "", ""},
+                   {"c.txt", "text plain", "x", "", "<bad>"}};
+  m.in_reply_to = "not an id";
+  m.references = {"ok@example.org", "bad\r\n@x"};
+  m.list_unsubscribe_url = "javascript:alert(1)";
+  m.list_unsubscribe_mailto = "mailto:a@b.c>\r\nBcc: x";
+  std::vector<std::string> fields;
+  for (const auto& e : BuildErrors(m)) fields.push_back(e.field + ":" + e.code);
+  std::vector<std::string> expected = {"from.name:header_injection",
+                                       "to[1].email:header_injection",
+                                       "subject:header_injection",
+                                       "in_reply_to:invalid_message_id",
+                                       "references[1]:invalid_message_id",
+                                       "headers[0].value:header_injection",
+                                       "headers[1].name:reserved_header",
+                                       "headers[2].name:invalid_header_name",
+                                       "list_unsubscribe_url:invalid_url",
+                                       "list_unsubscribe_mailto:header_injection",
+                                       "attachments[0].filename:header_injection",
+                                       "attachments[1].content_type:invalid_content_type",
+                                       "attachments[2].content_type:invalid_content_type",
+                                       "attachments[2].content_id:invalid_content_id"};
+  EXPECT_EQ(fields, expected);
+
+  OutgoingMessage none = Basic();
+  none.to.clear();
+  none.cc.clear();
+  none.bcc.clear();
+  none.html = "\xff";
+  fields.clear();
+  for (const auto& e : BuildErrors(none)) fields.push_back(e.field + ":" + e.code);
+  EXPECT_EQ(fields, (std::vector<std::string>{"to:required", "html:invalid_utf8"}));
+}
+
+TEST(MimeBuild, BuildsConcurrently) {
+  std::vector<std::thread> threads;
+  std::atomic<int> bad{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 100; ++i) {
+        auto built = BuildMessage(Basic());
+        if (ParseMessage(built.bytes).subject != "Hello, world") ++bad;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(bad.load(), 0);
+}
+
+}  // namespace
+}  // namespace poste::mail
