@@ -22,22 +22,6 @@ std::string Field(std::string_view prefix, std::string_view name) {
   return std::string(prefix) + "." + std::string(name);
 }
 
-bool IsAtext(char c) {
-  if (ascii::IsAlnum(c)) return true;
-  constexpr std::string_view kSpecials = "!#$%&'*+-/=?^_`{|}~";
-  return kSpecials.find(c) != std::string_view::npos;
-}
-
-bool IsDotAtom(std::string_view s) {
-  if (s.empty() || s.front() == '.' || s.back() == '.') return false;
-  char previous = 0;
-  for (char c : s) {
-    if (c == '.' ? previous == '.' : !IsAtext(c)) return false;
-    previous = c;
-  }
-  return true;
-}
-
 // A label of an internationalised domain: UTF-8 whose ASCII bytes are letters, digits or hyphens (no
 // leading or trailing hyphen). Which code points IDNA 2008 allows is the DNS's business; what matters here
 // is that nothing can break a header or an SMTP command.
@@ -134,7 +118,7 @@ bool IsValidAddress(std::string_view email) {
   auto at = email.rfind('@');
   if (at == std::string_view::npos) return false;
   std::string_view local = email.substr(0, at);
-  if (local.size() > validate::kMaxEmailLocal || !IsDotAtom(local)) return false;
+  if (local.size() > validate::kMaxEmailLocal || !validate::IsDotAtom(local)) return false;
   return IsValidMailDomain(email.substr(at + 1));
 }
 

@@ -1,6 +1,6 @@
 #pragma once
 // Text clean-up shared by the HTML-to-text conversion and the MIME parser: HTML character references and
-// UTF-8 repair.
+// UTF-8 repair, line ends.
 #include <string>
 #include <string_view>
 
@@ -12,5 +12,9 @@ std::string DecodeEntities(std::string_view text);
 
 // `text` with each invalid UTF-8 sequence replaced by U+FFFD.
 std::string SanitizeUtf8(std::string_view text);
+
+// `text` with CRLF and lone CR turned into LF: GMime writes (and its parser reads) LF, and CRLF is applied
+// on output; a lone CR would otherwise survive as a bare CR.
+std::string ToLf(std::string_view text);
 
 }  // namespace poste::mail

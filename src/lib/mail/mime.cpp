@@ -9,6 +9,7 @@
 
 #include "lib/crypto/encoding.hpp"
 #include "lib/crypto/random.hpp"
+#include "lib/mail/entities.hpp"
 #include "lib/mail/html_text.hpp"
 #include "lib/validate/ascii.hpp"
 #include "lib/validate/domain.hpp"
@@ -37,21 +38,6 @@ GMimeFormatOptions* FormatOptions() {
   return options;
 }
 
-// LF line ends for GMime, which writes CRLF (a lone CR would otherwise survive as a bare CR).
-std::string Unix(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r') {
-      out.push_back('\n');
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 // 7bit when the text allows it, quoted-printable when it is mostly ASCII (readable in the raw message),
 // base64 otherwise (shorter for non-Latin scripts).
 GMimeContentEncoding EncodingFor(std::string_view text) {
@@ -77,7 +63,7 @@ GMimeContentEncoding EncodingFor(std::string_view text) {
 }
 
 GPtr<GMimeObject> TextPart(const char* subtype, std::string_view text) {
-  std::string body = Unix(text);
+  std::string body = ToLf(text);
   GMimeContentEncoding encoding = EncodingFor(body);
   if (encoding == GMIME_CONTENT_ENCODING_BASE64) {
     // Base64 carries text in its canonical form (RFC 2045 §6.8): CRLF line ends.

@@ -56,20 +56,6 @@ std::string ToUtf8(const std::string& bytes, const char* charset) {
   return SanitizeUtf8(std::string_view(converted.get(), written));
 }
 
-std::string Unix(std::string text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r') {
-      out.push_back('\n');
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 void AddMailboxes(InternetAddressList* list, std::vector<Mailbox>& out, int depth = 0) {
   if (list == nullptr) return;
   int count = internet_address_list_length(list);
@@ -125,7 +111,7 @@ void Leaf(GMimeObject* object, ParsedMessage& out) {
     std::string& body = type == "text/plain" ? out.text : out.html;
     if (body.empty()) {
       const char* charset = g_mime_object_get_content_type_parameter(object, "charset");
-      body = Unix(ToUtf8(Content(part), charset));
+      body = ToLf(ToUtf8(Content(part), charset));
       return;
     }
   }

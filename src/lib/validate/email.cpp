@@ -13,6 +13,8 @@ bool IsAtext(char c) {
   return kSpecials.find(c) != std::string_view::npos;
 }
 
+}  // namespace
+
 bool IsDotAtom(std::string_view s) {
   if (s.empty() || s.front() == '.' || s.back() == '.') return false;
   char previous = 0;
@@ -26,8 +28,6 @@ bool IsDotAtom(std::string_view s) {
   }
   return true;
 }
-
-}  // namespace
 
 bool IsValidEmail(std::string_view email) {
   if (email.size() > kMaxEmail) return false;

@@ -16,6 +16,9 @@ inline constexpr std::size_t kMaxEmailLocal = 64;
 // CR/LF, NUL or other control character can pass. Validate NormalizeEmail's result, not raw input.
 bool IsValidEmail(std::string_view email);
 
+// Whether `s` is a dot-atom: atext runs separated by single dots, none at either end (a local part's rule).
+bool IsDotAtom(std::string_view s);
+
 // The form to store and show: surrounding whitespace trimmed, the domain lower-cased (domains are
 // case-insensitive), the local part's case kept (RFC 5321 lets a server tell "Bob" from "bob").
 std::string NormalizeEmail(std::string_view email);
