@@ -303,7 +303,7 @@ TEST_F(ConfigTest, SuggestOnlyCloseKeys) {
 
 // The shipped example documents every key, and uncommented it yields exactly the defaults.
 TEST_F(ConfigTest, ExampleFileDocumentsEveryKeyWithItsDefault) {
-  fs::path example = fs::path(__FILE__).parent_path().parent_path().parent_path() / "poste.example.toml";
+  fs::path example = POSTE_EXAMPLE_CONFIG;
   std::ifstream in(example);
   ASSERT_TRUE(in) << example;
   std::ostringstream uncommented;
