@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "lib/gzip.hpp"
 #include "lib/web/router.hpp"
 #include "scenario.hpp"
 
@@ -71,6 +72,18 @@ TEST_P(SystemApi, OpenApiDocumentsEveryRouteAndNothingElse) {
   for (const auto& r : routed) EXPECT_TRUE(documented.count(r)) << "route not in docs/openapi.yaml: " << r;
   for (const auto& d : documented) EXPECT_TRUE(routed.count(d)) << "documented route does not exist: " << d;
   EXPECT_FALSE(routed.empty());
+}
+
+TEST_P(SystemApi, TheOpenApiDocumentIsCompressedOnceAndRevalidated) {
+  auto plain = Call("GET", "/api/v1/openapi.json");
+  ASSERT_EQ(plain.status, 200);
+  const std::string etag(plain.headers.Get("ETag").value_or(""));
+  EXPECT_FALSE(etag.empty());
+  EXPECT_EQ(Call("GET", "/api/v1/openapi.json", {{"If-None-Match", etag}}).status, 304);
+  auto gz = Call("GET", "/api/v1/openapi.json", {{"Accept-Encoding", "gzip"}});
+  EXPECT_EQ(gz.headers.Get("Content-Encoding").value_or(""), "gzip");
+  EXPECT_EQ(GzipDecompress(gz.body, 1 << 24).value_or(""), plain.body);
+  EXPECT_LT(gz.body.size(), plain.body.size() / 3);
 }
 
 POSTE_INSTANTIATE_DB_TEST(SystemApi);

@@ -3,6 +3,8 @@
 #include "db/database.hpp"
 #include "db/migrations.hpp"
 #include "lib/async/blocking.hpp"
+#include "lib/cache/ready_cache.hpp"
+#include "lib/cache/ready_response.hpp"
 #include "lib/embedded.hpp"
 #include "lib/error.hpp"
 #include "lib/metrics/metrics.hpp"
@@ -39,8 +41,10 @@ void RegisterRoutes(web::Router& router, SystemDeps deps) {
              co_return web::Response::Text(200, registry.Render(), "text/plain; version=0.0.4; charset=utf-8");
            });
 
-  root.Get("/api/v1/openapi.json", [](web::RequestContext&) -> web::Task<web::Response> {
-    co_return web::Response::Json(200, std::string(OpenApiJson()));
+  // A constant answer: its ETag and gzip variant made once, its bytes sent without a copy.
+  auto openapi = cache::MakeReadyEntry(0, "application/json", std::string(OpenApiJson()));
+  root.Get("/api/v1/openapi.json", [openapi](web::RequestContext& ctx) -> web::Task<web::Response> {
+    co_return cache::ServeReady(ctx.request, openapi);
   });
 }
 
