@@ -87,6 +87,19 @@ TEST_P(MediaRefsStoreTest, CountTotalsIsTheSitesOnly) {
   EXPECT_EQ(totals.bytes, 2);
 }
 
+TEST_P(MediaRefsStoreTest, VariantsChangeOnlyThroughTheItemsOwnSite) {
+  const auto a = AddSite("a"), b = AddSite("b");
+  const auto item = AddMedia(a, "x");
+  const std::vector<Variant> sizes = {{320, 200, 1000}, {768, 480, 5000}};
+  EXPECT_FALSE(db().WriteValue([&](soci::session& s) { return ReplaceVariants(s, b, item, sizes); }))
+      << "another site's id changes nothing";
+  EXPECT_TRUE(db().ReadValue([&](soci::session& s) { return Get(s, a, item); })->variants.empty());
+  EXPECT_TRUE(db().WriteValue([&](soci::session& s) { return ReplaceVariants(s, a, item, sizes); }));
+  auto got = db().ReadValue([&](soci::session& s) { return Get(s, a, item); });
+  ASSERT_EQ(got->variants.size(), 2u);
+  EXPECT_EQ(got->variants[1].width, 768);
+}
+
 POSTE_INSTANTIATE_DB_TEST(MediaRefsStoreTest);
 
 }  // namespace

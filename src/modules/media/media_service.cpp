@@ -300,13 +300,7 @@ void MediaService::Derive(const jobs::Job& job) {
     }
   }
   bool gone = false;
-  db_.Write([&](soci::session& s) {
-    if (!store::Get(s, site_id, media_id)) {
-      gone = true;
-      return;
-    }
-    store::ReplaceVariants(s, media_id, made);
-  });
+  db_.Write([&](soci::session& s) { gone = !store::ReplaceVariants(s, site_id, media_id, made); });
   if (gone) {
     for (const auto& p : paths) RemoveQuietly(p);
   }

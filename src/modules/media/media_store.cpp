@@ -176,8 +176,14 @@ MediaPage List(soci::session& s, std::int64_t site_id, const ListFilter& f) {
   return page;
 }
 
-void ReplaceVariants(soci::session& s, std::int64_t media_id, const std::vector<Variant>& variants) {
-  const long long media = media_id;
+bool ReplaceVariants(soci::session& s, std::int64_t site_id, std::int64_t media_id,
+                     const std::vector<Variant>& variants) {
+  const long long media = media_id, site = site_id;
+  // media_variants has no site_id of its own: its rows are reached through the site's media item, checked first.
+  long long found = 0;
+  s << "SELECT id FROM media WHERE id = :media AND site_id = :site", soci::use(media), soci::use(site),
+      soci::into(found);
+  if (!s.got_data()) return false;
   s << "DELETE FROM media_variants WHERE media_id = :media", soci::use(media);
   for (const auto& v : variants) {
     const long long size = v.size_bytes;
@@ -185,6 +191,7 @@ void ReplaceVariants(soci::session& s, std::int64_t media_id, const std::vector<
     s << "INSERT INTO media_variants (media_id, width, height, size_bytes) VALUES (:media, :width, :height, :size)",
         soci::use(media), soci::use(width), soci::use(height), soci::use(size);
   }
+  return true;
 }
 
 Totals CountTotals(soci::session& s, std::int64_t site_id) {

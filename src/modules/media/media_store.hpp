@@ -29,7 +29,8 @@ struct Totals {
   std::int64_t bytes = 0;
 };
 Totals CountTotals(soci::session& s, std::int64_t site_id);
-// The item's responsive sizes become exactly `variants`.
-void ReplaceVariants(soci::session& s, std::int64_t media_id, const std::vector<Variant>& variants);
+// Replaces the item's derived sizes; false, changing nothing, when the item is not the site's.
+bool ReplaceVariants(soci::session& s, std::int64_t site_id, std::int64_t media_id,
+                     const std::vector<Variant>& variants);
 
 }  // namespace poste::media::store
