@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,23 @@ std::int64_t PathId(const RequestContext& ctx, const char* name, const char* wha
 
 // The request's JSON body, which must be an object (400 otherwise).
 nlohmann::json ObjectBody(const Request& request);
+
+// A list answer's JSON: {"items": [to_json(item), ...], "next_cursor": the cursor as a string, or null}.
+inline nlohmann::json CursorJson(const std::optional<std::string>& cursor) {
+  return cursor ? nlohmann::json(*cursor) : nlohmann::json();
+}
+inline nlohmann::json CursorJson(const std::optional<std::int64_t>& cursor) {
+  return cursor ? nlohmann::json(std::to_string(*cursor)) : nlohmann::json();
+}
+template <class Items, class ToJson>
+nlohmann::json ItemsJson(const Items& items, ToJson&& to_json) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& item : items) out.push_back(to_json(item));
+  return out;
+}
+template <class Items, class ToJson, class Cursor>
+nlohmann::json PageJson(const Items& items, ToJson&& to_json, const Cursor& next_cursor) {
+  return {{"items", ItemsJson(items, to_json)}, {"next_cursor", CursorJson(next_cursor)}};
+}
 
 }  // namespace poste::web

@@ -5,6 +5,7 @@
 
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
+#include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_service.hpp"
 
 namespace poste::audit {
@@ -72,12 +73,8 @@ void RegisterRoutes(web::Router& router, AuditService& service, AuditRouteGuards
         f.limit = static_cast<int>(QueryInt(r, "limit", 1, kMaxListLimit).value_or(50));
         f.cursor = QueryInt(r, "cursor", 1, kMaxId);
         AuditPage page = co_await blocking([&service, &f] { return service.List(f); });
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& e : page.items) items.push_back(ToJson(e));
-        nlohmann::json body = {
-            {"items", std::move(items)},
-            {"next_cursor", page.next_cursor ? nlohmann::json(std::to_string(*page.next_cursor)) : nlohmann::json()}};
-        co_return web::Response::Json(200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+        co_return web::Response::Json(200, web::Dump(web::PageJson(
+                                               page.items, [](const auto& x) { return ToJson(x); }, page.next_cursor)));
       },
       {}, admin);
 }

@@ -10,6 +10,7 @@
 #include "lib/crypto/random.hpp"
 #include "lib/ratelimit/middleware.hpp"
 #include "lib/web/json_body.hpp"
+#include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/auth/auth_http.hpp"
 #include "modules/auth/auth_types.hpp"
@@ -208,15 +209,14 @@ void RegisterRoutes(web::Router& router, AuthDeps deps) {
       },
       {}, {RequireUser()});
 
-  auth.Get("/api-keys",
-           [shared](web::RequestContext& ctx) -> web::Task<web::Response> {
-             const auto id = ctx.principal->user_id;
-             auto keys = co_await blocking([&] { return shared->deps.credentials.ListApiKeys(id); });
-             nlohmann::json items = nlohmann::json::array();
-             for (const auto& k : keys) items.push_back(users::ToJson(k));
-             co_return JsonResponse(200, {{"items", items}});
-           },
-           {}, {RequireUser()});
+  auth.Get(
+      "/api-keys",
+      [shared](web::RequestContext& ctx) -> web::Task<web::Response> {
+        const auto id = ctx.principal->user_id;
+        auto keys = co_await blocking([&] { return shared->deps.credentials.ListApiKeys(id); });
+        co_return JsonResponse(200, {{"items", web::ItemsJson(keys, [](const auto& k) { return users::ToJson(k); })}});
+      },
+      {}, {RequireUser()});
 
   auth.Post("/api-keys",
             [shared](web::RequestContext& ctx) -> web::Task<web::Response> {

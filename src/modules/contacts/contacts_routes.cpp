@@ -161,12 +161,8 @@ void RegisterRoutes(web::Router& router, ContactsService& service, ContactsRoute
         const auto id = SiteId(ctx);
         auto filter = ParseFilter(ctx.request);
         auto page = co_await blocking([&] { return service.List(id, filter); });
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& c : page.items) items.push_back(ToJson(c));
-        nlohmann::json body = {
-            {"items", std::move(items)},
-            {"next_cursor", page.next_cursor ? nlohmann::json(std::to_string(*page.next_cursor)) : nlohmann::json()}};
-        co_return web::Response::Json(200, Dump(body));
+        co_return web::Response::Json(200, Dump(web::PageJson(
+                                               page.items, [](const auto& x) { return ToJson(x); }, page.next_cursor)));
       },
       {}, site);
 

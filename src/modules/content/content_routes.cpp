@@ -104,10 +104,8 @@ web::Response EntryResponse(int status, const Entry& e) {
 }
 
 nlohmann::json PageJson(const EntryPage& page) {
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& e : page.items) items.push_back(ToJson(e));
-  return {{"items", std::move(items)},
-          {"next_cursor", page.next_cursor ? nlohmann::json(*page.next_cursor) : nlohmann::json()}};
+  return web::PageJson(
+      page.items, [](const auto& x) { return ToJson(x); }, page.next_cursor);
 }
 
 }  // namespace
@@ -121,9 +119,8 @@ void RegisterRoutes(web::Router& router, ContentService& service, ContentRouteGu
       [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
         const auto site_id = SiteId(ctx);
         auto collections = co_await blocking([&] { return service.ListCollections(site_id); });
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& c : collections) items.push_back(ToJson(c));
-        co_return web::Response::Json(200, Dump({{"items", std::move(items)}}));
+        co_return web::Response::Json(
+            200, Dump({{"items", web::ItemsJson(collections, [](const auto& x) { return ToJson(x); })}}));
       },
       {}, site);
 
@@ -298,9 +295,8 @@ void RegisterRoutes(web::Router& router, ContentService& service, ContentRouteGu
         const std::string slug = ctx.Param("collection");
         const auto id = PathId(ctx, "id", "entry");
         auto revisions = co_await blocking([&] { return service.Revisions(site_id, slug, id); });
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& r : revisions) items.push_back(ToJson(r));
-        co_return web::Response::Json(200, Dump({{"items", std::move(items)}}));
+        co_return web::Response::Json(
+            200, Dump({{"items", web::ItemsJson(revisions, [](const auto& x) { return ToJson(x); })}}));
       },
       {}, site);
 

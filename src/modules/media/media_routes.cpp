@@ -246,12 +246,8 @@ void RegisterRoutes(web::Router& router, MediaService& service, MediaRouteGuards
         f.limit = static_cast<int>(audit::QueryInt(r, "limit", 1, kMaxListLimit).value_or(50));
         f.cursor = audit::QueryInt(r, "cursor", 1, kMaxId);
         auto page = co_await blocking([&] { return service.List(id, f); });
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& item : page.items) items.push_back(ToJson(item));
-        co_return web::Response::Json(
-            200, Dump({{"items", std::move(items)},
-                       {"next_cursor",
-                        page.next_cursor ? nlohmann::json(std::to_string(*page.next_cursor)) : nlohmann::json()}}));
+        co_return web::Response::Json(200, Dump(web::PageJson(
+                                               page.items, [](const auto& x) { return ToJson(x); }, page.next_cursor)));
       },
       {}, site);
 

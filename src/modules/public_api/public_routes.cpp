@@ -154,10 +154,8 @@ void RegisterRoutes(web::Router& router, PublicRoutesDeps deps) {
   get("/collections/{collection}/entries", [&entries](web::RequestContext& ctx, const sites::Site& site) {
     const auto query = PublicQuery(ctx.request.query);
     auto page = entries.ListEntries(site.id, CollectionParam(ctx), query);
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& e : page.items) items.push_back(content::ToJson(e));
-    return Dump({{"items", std::move(items)},
-                 {"next_cursor", page.next_cursor ? nlohmann::json(*page.next_cursor) : nlohmann::json()}});
+    return Dump(web::PageJson(
+        page.items, [](const auto& e) { return content::ToJson(e); }, page.next_cursor));
   });
 
   get("/collections/{collection}/entries/{entry}", [&entries](web::RequestContext& ctx, const sites::Site& site) {

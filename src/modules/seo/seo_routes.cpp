@@ -37,9 +37,7 @@ void RegisterRoutes(web::Router& router, SeoService& service, SeoRouteGuards gua
   api.Get("/seo", [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
     const auto site_id = SiteId(ctx);
     auto views = co_await blocking([&] { return service.List(site_id); });
-    nlohmann::json items = nlohmann::json::array();
-    for (const auto& v : views) items.push_back(ViewJson(v));
-    co_return web::Response::Json(200, Dump({{"items", std::move(items)}}));
+    co_return web::Response::Json(200, Dump({{"items", web::ItemsJson(views, ViewJson)}}));
   });
 
   api.Get("/seo/{page}", [&service](web::RequestContext& ctx) -> web::Task<web::Response> {

@@ -147,12 +147,8 @@ void RegisterRoutes(web::Router& router, SitesService& service, SitesRouteGuards
         o.cursor = audit::QueryInt(ctx.request, "cursor", 1, kMaxId);
         web::Principal caller = Caller(ctx);
         auto page = co_await blocking([&] { return service.List(caller, o); });
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& s : page.items) items.push_back(ToJson(s));
-        nlohmann::json body = {
-            {"items", std::move(items)},
-            {"next_cursor", page.next_cursor ? nlohmann::json(std::to_string(*page.next_cursor)) : nlohmann::json()}};
-        co_return web::Response::Json(200, Dump(body));
+        co_return web::Response::Json(200, Dump(web::PageJson(
+                                               page.items, [](const auto& x) { return ToJson(x); }, page.next_cursor)));
       },
       {}, user);
 
@@ -205,9 +201,8 @@ void RegisterRoutes(web::Router& router, SitesService& service, SitesRouteGuards
       [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
         const auto id = SiteId(ctx);
         auto settings = co_await blocking([&] { return service.Settings(id); });
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& s : settings) items.push_back(ToJson(s));
-        co_return web::Response::Json(200, Dump({{"items", std::move(items)}}));
+        co_return web::Response::Json(
+            200, Dump({{"items", web::ItemsJson(settings, [](const auto& x) { return ToJson(x); })}}));
       },
       {}, site);
 

@@ -78,10 +78,8 @@ class Body {
 };
 
 nlohmann::json PageJson(const store::UserPage& page) {
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& u : page.items) items.push_back(ToJson(u));
-  return {{"items", std::move(items)},
-          {"next_cursor", page.next_cursor ? nlohmann::json(std::to_string(*page.next_cursor)) : nlohmann::json()}};
+  return web::PageJson(
+      page.items, [](const auto& x) { return ToJson(x); }, page.next_cursor);
 }
 
 }  // namespace

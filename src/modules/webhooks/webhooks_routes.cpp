@@ -66,9 +66,9 @@ void RegisterRoutes(web::Router& router, WebhooksService& service, WebhooksRoute
       [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
         const auto site_id = SiteId(ctx);
         auto subs = co_await blocking([&] { return service.List(site_id); });
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& s : subs) items.push_back(ToJson(s));
-        co_return web::Response::Json(200, Dump({{"items", std::move(items)}, {"next_cursor", nullptr}}));
+        co_return web::Response::Json(
+            200, Dump(web::PageJson(
+                     subs, [](const auto& x) { return ToJson(x); }, std::optional<std::int64_t>())));
       },
       {}, site);
 
@@ -144,12 +144,8 @@ void RegisterRoutes(web::Router& router, WebhooksService& service, WebhooksRoute
         const int limit = static_cast<int>(audit::QueryInt(ctx.request, "limit", 1, kMaxListLimit).value_or(20));
         const auto cursor = audit::QueryInt(ctx.request, "cursor", 1, kMaxId);
         auto page = co_await blocking([&] { return service.Deliveries(site_id, id, limit, cursor); });
-        nlohmann::json items = nlohmann::json::array();
-        for (const auto& d : page.items) items.push_back(ToJson(d));
-        nlohmann::json body = {
-            {"items", std::move(items)},
-            {"next_cursor", page.next_cursor ? nlohmann::json(std::to_string(*page.next_cursor)) : nlohmann::json()}};
-        co_return web::Response::Json(200, Dump(body));
+        co_return web::Response::Json(200, Dump(web::PageJson(
+                                               page.items, [](const auto& x) { return ToJson(x); }, page.next_cursor)));
       },
       {}, site);
 
