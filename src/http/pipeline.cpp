@@ -26,18 +26,6 @@ bool Compressible(std::string_view content_type) {
          content_type.find("xml") != std::string_view::npos || content_type.starts_with("image/svg");
 }
 
-bool AcceptsGzip(const web::Request& request) {
-  auto accept = request.headers.Get("Accept-Encoding");
-  if (!accept) return false;
-  // "gzip;q=0" refuses it; anything else naming gzip accepts.
-  auto pos = accept->find("gzip");
-  if (pos == std::string_view::npos) return false;
-  auto rest = accept->substr(pos + 4);
-  auto comma = rest.find(',');
-  auto params = rest.substr(0, comma);
-  return params.find("q=0") == std::string_view::npos || params.find("q=0.") != std::string_view::npos;
-}
-
 // Adds a token to Vary unless a Vary header already names it (a handler may have set it).
 void AddVary(web::Headers& h, std::string_view token) {
   for (const auto& [name, value] : h.All()) {
@@ -174,7 +162,7 @@ void Pipeline::Finish(const web::Request& request, web::Response& response, std:
   if (options_.gzip && !response.encoded && response.body.size() >= kGzipMinBytes && !h.Has("Content-Encoding") &&
       Compressible(type)) {
     h.Add("Vary", "Accept-Encoding");
-    if (AcceptsGzip(request)) {
+    if (auto accept = request.headers.Get("Accept-Encoding"); accept && AcceptsGzip(*accept)) {
       response.body = GzipCompress(response.body);
       h.Set("Content-Encoding", "gzip");
     }

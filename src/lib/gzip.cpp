@@ -1,9 +1,13 @@
 #include "lib/gzip.hpp"
 
+#include <optional>
+
 #include <zlib.h>
 
 #include <memory>
 #include <stdexcept>
+
+#include "lib/web/message.hpp"
 
 namespace poste {
 
@@ -69,6 +73,64 @@ std::optional<std::string> GzipDecompress(std::string_view data, std::size_t max
   }
   inflateEnd(&zs);
   return out;
+}
+
+namespace {
+
+std::string_view TrimSpace(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The q-value of one Accept-Encoding element's parameters (";q=0.5"); 1 when absent; -1 when malformed.
+double QValue(std::string_view params) {
+  auto pos = params.find("q=");
+  if (pos == std::string_view::npos) pos = params.find("Q=");
+  if (pos == std::string_view::npos) return 1.0;
+  auto value = TrimSpace(params.substr(pos + 2));
+  value = value.substr(0, value.find(';'));
+  value = TrimSpace(value);
+  if (value.empty() || value.size() > 5) return -1;
+  // RFC 9110 qvalue: 0, 1, or 0. followed by up to three digits.
+  int whole = value.front() - '0';
+  if (whole < 0 || whole > 1) return -1;
+  double q = whole;
+  if (value.size() > 1) {
+    if (value[1] != '.') return -1;
+    double scale = 0.1;
+    for (std::size_t i = 2; i < value.size(); ++i) {
+      int d = value[i] - '0';
+      if (d < 0 || d > 9) return -1;
+      q += d * scale;
+      scale /= 10;
+    }
+  }
+  return q > 1 ? -1 : q;
+}
+
+}  // namespace
+
+bool AcceptsGzip(std::string_view accept_encoding) {
+  std::optional<double> gzip_q, star_q;
+  std::size_t start = 0;
+  while (start <= accept_encoding.size()) {
+    auto comma = std::min(accept_encoding.find(',', start), accept_encoding.size());
+    auto element = TrimSpace(accept_encoding.substr(start, comma - start));
+    start = comma + 1;
+    if (element.empty()) continue;
+    auto semi = element.find(';');
+    auto coding = TrimSpace(element.substr(0, semi));
+    double q = semi == std::string_view::npos ? 1.0 : QValue(element.substr(semi + 1));
+    if (q < 0) continue;
+    if (web::IEquals(coding, "gzip") || web::IEquals(coding, "x-gzip")) {
+      gzip_q = q;
+    } else if (coding == "*") {
+      star_q = q;
+    }
+  }
+  if (gzip_q) return *gzip_q > 0;
+  return star_q && *star_q > 0;
 }
 
 }  // namespace poste

@@ -40,4 +40,21 @@ TEST(Ids, RandomHexAndRequestIds) {
 }
 
 }  // namespace
+TEST(AcceptsGzip, ParsesQValues) {
+  EXPECT_TRUE(AcceptsGzip("gzip"));
+  EXPECT_TRUE(AcceptsGzip("deflate, GZIP;q=0.5"));
+  EXPECT_TRUE(AcceptsGzip("x-gzip"));
+  EXPECT_TRUE(AcceptsGzip("*"));
+  EXPECT_TRUE(AcceptsGzip("gzip;q=1.000"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=0.000"));
+  EXPECT_FALSE(AcceptsGzip("*;q=0"));
+  EXPECT_FALSE(AcceptsGzip("*, gzip;q=0"));
+  EXPECT_FALSE(AcceptsGzip(""));
+  EXPECT_FALSE(AcceptsGzip("br, identity"));
+  EXPECT_FALSE(AcceptsGzip("gzipx"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=2"));
+  EXPECT_FALSE(AcceptsGzip("gzip;q=abc"));
+}
+
 }  // namespace poste

@@ -25,8 +25,4 @@ web::Response ServeReady(const web::Request& request, const std::shared_ptr<cons
 // 13.1.2 uses the weak comparison), or "*". Malformed lists never match.
 bool EtagMatches(std::string_view if_none_match, std::string_view etag);
 
-// Whether an Accept-Encoding value accepts gzip (or x-gzip): listed with a q-value above 0, or not listed
-// while "*" is, with a q-value above 0.
-bool AcceptsGzip(std::string_view accept_encoding);
-
 }  // namespace poste::cache
