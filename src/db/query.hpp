@@ -63,4 +63,24 @@ class Query {
   int count_ = 0;
 };
 
+// A newest-first page of `sql` (a SELECT whose WHERE the caller has built on `q`): the rows with an id below
+// `cursor`, at most `limit` of them, each made by `make()` from the row just fetched into `q`'s targets;
+// next_cursor is set when more rows follow. Page needs `items` and `next_cursor`; items need `id`.
+template <class Page, class Make>
+Page NewestFirst(Query& q, std::string sql, std::optional<std::int64_t> cursor, int limit, Make&& make) {
+  if (cursor) sql += " AND id < " + q.Int(*cursor);
+  sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
+  Page page;
+  if (q.Execute(sql)) {
+    do {
+      page.items.push_back(make());
+    } while (q.Fetch());
+  }
+  if (page.items.size() > static_cast<std::size_t>(limit)) {
+    page.items.pop_back();
+    page.next_cursor = page.items.back().id;
+  }
+  return page;
+}
+
 }  // namespace poste::db

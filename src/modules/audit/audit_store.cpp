@@ -48,14 +48,11 @@ AuditPage List(soci::session& s, const AuditFilter& f) {
   if (f.object_id) where += " AND object_id = " + q.Text(*f.object_id);
   if (f.from_ms) where += " AND at >= " + q.Int(*f.from_ms);
   if (f.to_ms) where += " AND at < " + q.Int(*f.to_ms);
-  if (f.cursor) where += " AND id < " + q.Int(*f.cursor);
   const std::string sql =
       "SELECT id, at, actor_user_id, actor_api_key_id, action, object_type, object_id, site_id, ip, request_id,"
       " changes FROM audit_log" +
-      where + " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
-  AuditPage page;
-  if (!q.Execute(sql)) return page;
-  do {
+      where;
+  return db::NewestFirst<AuditPage>(q, sql, f.cursor, limit, [&] {
     AuditEntry e;
     e.id = id, e.at = at;
     if (actor_ind == soci::i_ok) e.actor_user_id = actor;
@@ -64,13 +61,8 @@ AuditPage List(soci::session& s, const AuditFilter& f) {
     e.action = action, e.object_type = otype, e.object_id = oid, e.ip = ip, e.request_id = rid;
     e.changes = nlohmann::json::parse(changes, nullptr, false);
     if (e.changes.is_discarded()) e.changes = nlohmann::json::object();
-    page.items.push_back(std::move(e));
-  } while (q.Fetch());
-  if (static_cast<int>(page.items.size()) > limit) {
-    page.items.resize(limit);
-    page.next_cursor = page.items.back().id;
-  }
-  return page;
+    return e;
+  });
 }
 
 }  // namespace poste::audit::store

@@ -119,19 +119,7 @@ ContactPage List(soci::session& s, std::int64_t site_id, const ContactFilter& f)
     }
     sql += " AND (" + any + ")";
   }
-  if (f.cursor) sql += " AND id < " + q.Int(*f.cursor);
-  sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
-  ContactPage page;
-  if (q.Execute(sql)) {
-    do {
-      page.items.push_back(row.Get());
-    } while (q.Fetch());
-  }
-  if (page.items.size() > static_cast<std::size_t>(limit)) {
-    page.items.pop_back();
-    page.next_cursor = page.items.back().id;
-  }
-  return page;
+  return db::NewestFirst<ContactPage>(q, std::move(sql), f.cursor, limit, [&] { return row.Get(); });
 }
 
 std::optional<Contact> Update(soci::session& s, std::int64_t site_id, std::int64_t id, const ContactPatch& p,

@@ -160,18 +160,7 @@ MediaPage List(soci::session& s, std::int64_t site_id, const ListFilter& f) {
     sql += " AND (filename " + like + " " + q.Text(pattern) + " ESCAPE '\\' OR alt " + like + " " + q.Text(pattern) +
            " ESCAPE '\\')";
   }
-  if (f.cursor) sql += " AND id < " + q.Int(*f.cursor);
-  sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
-  MediaPage page;
-  if (q.Execute(sql)) {
-    do {
-      page.items.push_back(row.Get());
-    } while (q.Fetch());
-  }
-  if (page.items.size() > static_cast<std::size_t>(limit)) {
-    page.items.pop_back();
-    page.next_cursor = page.items.back().id;
-  }
+  auto page = db::NewestFirst<MediaPage>(q, std::move(sql), f.cursor, limit, [&] { return row.Get(); });
   LoadVariants(s, page.items);
   return page;
 }

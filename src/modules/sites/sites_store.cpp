@@ -173,20 +173,10 @@ SitePage List(soci::session& s, const ListOptions& options) {
   SiteRow row;
   row.BindTo(q);
   std::string sql = "SELECT " + std::string(kSiteColumns) + " FROM sites WHERE 1 = 1";
-  if (options.cursor) sql += " AND id < " + q.Int(*options.cursor);
   if (options.site_ids) {
     sql += " AND id IN (" + q.IntList(std::set<std::int64_t>(options.site_ids->begin(), options.site_ids->end())) + ")";
   }
-  sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
-  if (q.Execute(sql)) {
-    do {
-      page.items.push_back(row.Get());
-    } while (q.Fetch());
-  }
-  if (page.items.size() > static_cast<std::size_t>(limit)) {
-    page.items.pop_back();
-    page.next_cursor = page.items.back().id;
-  }
+  page = db::NewestFirst<SitePage>(q, std::move(sql), options.cursor, limit, [&] { return row.Get(); });
   std::vector<std::int64_t> ids;
   for (const auto& site : page.items) ids.push_back(site.id);
   auto domains = DomainsOf(s, ids);

@@ -188,25 +188,13 @@ UserPage List(soci::session& s, const ListOptions& options) {
   UserRow row;
   row.BindTo(q);
   std::string sql = "SELECT " + std::string(kUserColumns) + " FROM users WHERE 1 = 1";
-  if (options.cursor) sql += " AND id < " + q.Int(*options.cursor);
   if (options.site_id) {
     sql += " AND EXISTS (SELECT 1 FROM user_sites us WHERE us.user_id = users.id AND us.site_id = " +
            q.Int(*options.site_id) + ")";
   }
   if (options.role) sql += " AND role = " + q.Text(*options.role);
   if (options.active) sql += " AND active = " + q.Int(*options.active ? 1 : 0);
-  sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
-
-  UserPage page;
-  if (q.Execute(sql)) {
-    do {
-      page.items.push_back(row.ToUser());
-    } while (q.Fetch());
-  }
-  if (page.items.size() > static_cast<std::size_t>(limit)) {
-    page.items.pop_back();
-    page.next_cursor = page.items.back().id;
-  }
+  auto page = db::NewestFirst<UserPage>(q, std::move(sql), options.cursor, limit, [&] { return row.ToUser(); });
   std::vector<std::int64_t> ids;
   for (const auto& user : page.items) ids.push_back(user.id);
   auto sites = SitesOfMany(s, ids);

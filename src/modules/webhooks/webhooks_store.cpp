@@ -241,17 +241,7 @@ DeliveryPage ListDeliveries(soci::session& s, std::int64_t site_id, std::int64_t
     std::string sql = "SELECT " + std::string(kDeliveryColumns) +
                       " FROM webhook_deliveries WHERE site_id = " + q.Int(site_id) +
                       " AND subscription_id = " + q.Int(subscription_id);
-    if (cursor) sql += " AND id < " + q.Int(*cursor);
-    sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
-    if (q.Execute(sql)) {
-      do {
-        page.items.push_back(row.Get());
-      } while (q.Fetch());
-    }
-  }
-  if (page.items.size() > static_cast<std::size_t>(limit)) {
-    page.items.pop_back();
-    page.next_cursor = page.items.back().id;
+    page = db::NewestFirst<DeliveryPage>(q, std::move(sql), cursor, limit, [&] { return row.Get(); });
   }
   LoadAttempts(s, site_id, page.items);
   return page;
