@@ -16,13 +16,12 @@ void Connection::Arm(std::chrono::milliseconds timeout) {
   timed_out = false;
   armed_ = true;
   due_ = std::chrono::steady_clock::now() + timeout;
-  if (waiting_ && waiting_until_ <= due_) return;
+  if (waiting_ && timer.expiry() <= due_) return;
   WaitUntil(due_);
 }
 
 void Connection::WaitUntil(std::chrono::steady_clock::time_point when) {
   waiting_ = true;
-  waiting_until_ = when;
   timer.expires_at(when);  // cancels a pending wait: its handler sees operation_aborted
   timer.async_wait([self = shared_from_this()](error_code ec) {
     if (ec) return;

@@ -46,7 +46,6 @@ struct Connection : std::enable_shared_from_this<Connection> {
   void OnTimer();
 
   std::chrono::steady_clock::time_point due_{};
-  std::chrono::steady_clock::time_point waiting_until_{};
   bool armed_ = false;
   bool waiting_ = false;
 };
