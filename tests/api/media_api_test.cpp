@@ -11,12 +11,10 @@
 
 #include "db/database.hpp"
 #include "jobs/job_queue.hpp"
-#include "lib/web/body_source.hpp"
 #include "modules/media/media_files.hpp"
 #include "modules/media/media_refs_store.hpp"
 #include "modules/media/media_service.hpp"
 #include "permission_table.hpp"
-#include "support/run_task.hpp"
 
 namespace poste::testing {
 namespace {
@@ -60,12 +58,8 @@ class MediaApi : public PermissionTable {
     return out;
   }
 
-  // A GET of a public file; the streamed body read whole.
-  web::Response Fetch(const std::string& url, Headers headers = {}) {
-    auto r = Call("GET", url, headers);
-    if (r.stream) r.body = RunTask(web::ReadAll(*r.stream, 10 << 20));
-    return r;
-  }
+  // A GET of a public file (Call reads a streamed body whole).
+  web::Response Fetch(const std::string& url, Headers headers = {}) { return Call("GET", url, headers); }
 
   static nlohmann::json Json(const web::Response& r) { return nlohmann::json::parse(r.body); }
 
