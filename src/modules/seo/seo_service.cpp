@@ -101,6 +101,12 @@ struct SeoService::Context {
   std::optional<content::Entry> entry;
 };
 
+struct SeoService::SiteSeo {
+  Context base;
+  std::map<std::string, PageSeo> by_key;
+  std::vector<content::Collection> collections;
+};
+
 SeoService::SeoService(db::Database& db, jobs::JobQueue& queue, content::ContentService& content, std::string data_dir,
                        Clock now_ms)
     : db_(db),
@@ -178,19 +184,24 @@ ResolvedSeo SeoService::Resolve(const Context& ctx) const {
   return r;
 }
 
-std::vector<PageView> SeoService::List(std::int64_t site_id) {
-  Context base;
+// What every page of a site starts from: the site, its defaults, its stored pages by key, its collections.
+SeoService::SiteSeo SeoService::LoadSite(std::int64_t site_id) {
+  SiteSeo out;
   std::vector<PageSeo> stored;
   db_.Read([&](soci::session& s) {
     auto site = sites::store::GetById(s, site_id);
     if (!site) throw AppError::NotFound("No such site.");
-    base.site = std::move(*site);
-    base.defaults = store::GetDefaults(s, site_id).value_or(SeoDefaults{});
+    out.base.site = std::move(*site);
+    out.base.defaults = store::GetDefaults(s, site_id).value_or(SeoDefaults{});
     stored = store::ListPages(s, site_id);
   });
-  std::map<std::string, PageSeo> by_key;
-  for (auto& p : stored) by_key.emplace(p.page, std::move(p));
-  const auto collections = content_.ListCollections(site_id);
+  for (auto& p : stored) out.by_key.emplace(p.page, std::move(p));
+  out.collections = content_.ListCollections(site_id);
+  return out;
+}
+
+std::vector<PageView> SeoService::List(std::int64_t site_id) {
+  auto [base, by_key, collections] = LoadSite(site_id);
 
   std::vector<PageView> out;
   auto add = [&](Context ctx) {
@@ -328,18 +339,7 @@ ResolvedSeo SeoService::ResolvePublic(std::int64_t site_id, std::string_view pag
 }
 
 nlohmann::json SeoService::SeoJson(std::int64_t site_id) {
-  Context base;
-  std::vector<PageSeo> stored;
-  db_.Read([&](soci::session& s) {
-    auto site = sites::store::GetById(s, site_id);
-    if (!site) throw AppError::NotFound("No such site.");
-    base.site = std::move(*site);
-    base.defaults = store::GetDefaults(s, site_id).value_or(SeoDefaults{});
-    stored = store::ListPages(s, site_id);
-  });
-  std::map<std::string, PageSeo> by_key;
-  for (auto& p : stored) by_key.emplace(p.page, std::move(p));
-  const auto collections = content_.ListCollections(site_id);
+  auto [base, by_key, collections] = LoadSite(site_id);
 
   nlohmann::json pages = nlohmann::json::object();
   auto add = [&](Context ctx) {

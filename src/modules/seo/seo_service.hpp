@@ -105,6 +105,8 @@ class SeoService {
 
  private:
   struct Context;
+  struct SiteSeo;
+  SiteSeo LoadSite(std::int64_t site_id);
   Context Load(std::int64_t site_id, const PageKey& key, bool public_only);
   ResolvedSeo Resolve(const Context& ctx) const;
   // Under the caller's transaction: counts a generation and enqueues its job.
