@@ -41,6 +41,9 @@ App::Parts::Parts(const Config& c) : config(c), blocking(c.server.blocking_threa
   SetUpMedia();
   SetUpContacts();
   SetUpPublic();
+  SetUpMail();
+  SetUpMailTemplates();
+  SetUpInbox();
   RegisterMetrics();
   http_metrics = std::make_unique<http::HttpMetrics>(registry);
   system::RegisterRoutes(router, {*database, registry, [this] { RefreshJobCounts(); }});

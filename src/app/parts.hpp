@@ -53,6 +53,11 @@ struct App::Parts {
   void SetUpMedia();
   void SetUpContacts();
   void SetUpPublic();
+  // Issue 5's mail engine: accounts and transports; templates, signatures, suppressions and unsubscribe;
+  // the inbox.
+  void SetUpMail();
+  void SetUpMailTemplates();
+  void SetUpInbox();
   void RegisterMetrics();
   // Runs on the blocking pool before each scrape: the gauge callbacks themselves must not run SQL.
   void RefreshJobCounts();
@@ -96,6 +101,11 @@ struct App::Parts {
   std::unique_ptr<public_api::SiteDirectory> public_sites;  // the sites /api/v1/public found, by id or slug
   std::unique_ptr<seo::SeoService> seo;
   // --- end issue 4 parts ---
+  // --- issue 5 parts: each capability adds its members in its block ---
+  // mail accounts and transports (wire_mail.cpp)
+  // mail templates, signatures, suppressions, unsubscribe (wire_mail_templates.cpp)
+  // inbox (wire_inbox.cpp)
+  // --- end issue 5 parts ---
   std::unique_ptr<http::HttpMetrics> http_metrics;
   std::unique_ptr<http::Pipeline> pipeline;
   std::mutex job_counts_mu;
