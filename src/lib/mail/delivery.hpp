@@ -1,0 +1,45 @@
+#pragma once
+// What every mail transport (SMTP, SendGrid, Amazon SES, the local outbox) answers for one message, so the
+// sending jobs decide the same way whatever the provider: sent, retry later, or fail now.
+#include <string>
+#include <vector>
+
+#include "lib/mail/mime.hpp"
+
+namespace poste::mail {
+
+enum class DeliveryOutcome {
+  kSent,       // accepted by the server or provider
+  kTemporary,  // retry with backoff: SMTP 4xx, HTTP 429 / 5xx, timeouts, connection refused
+  kPermanent,  // fail at once: SMTP 5xx, HTTP 4xx other than 429, invalid address
+};
+
+struct DeliveryResult {
+  DeliveryOutcome outcome = DeliveryOutcome::kTemporary;
+  std::string provider_message_id;  // the provider's id (SendGrid X-Message-Id, SES MessageId, SMTP queue id)
+  std::string answer;  // the server's exact answer ("250 2.0.0 Ok: queued as 4F3A1"), or the HTTP status and body
+  std::vector<std::string> refused_recipients;  // envelope recipients refused one by one (SMTP RCPT 5xx)
+};
+
+// One message to deliver: the structured message (providers with a JSON API need it), its built MIME bytes
+// (SMTP, SES raw, the outbox) and the envelope.
+struct Delivery {
+  const OutgoingMessage* message = nullptr;
+  const BuiltMessage* built = nullptr;
+  std::string envelope_from;            // ASCII (AsciiAddress); the return path
+  std::vector<std::string> recipients;  // EnvelopeRecipients(*message)
+};
+
+// A connection to one account's server or API. Blocking: call it from a job or through blocking().
+// A transport may keep its connection open between Send calls (SMTP reuses it across a batch); one
+// transport is used by one thread at a time.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  virtual DeliveryResult Send(const Delivery& delivery) = 0;
+  // Connects and authenticates without sending (POST .../accounts/{id}/test): kSent when the account works,
+  // otherwise the outcome and the server's exact answer.
+  virtual DeliveryResult Check() = 0;
+};
+
+}  // namespace poste::mail
