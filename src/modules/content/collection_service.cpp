@@ -145,7 +145,7 @@ Collection ContentService::UpdateCollection(const audit::Origin& origin, std::in
         e.data = std::move(normalised[i]);
         e.slug = SlugOf(after, e.data);
         if (changed) e.version += 1, e.updated_at = now;
-        store::UpdateEntry(s, e, SearchText(after.fields, e.data), language);
+        store::UpdateEntry(s, e, TextsOf(after, e, language));
         WriteDerived(s, after, e);
       }
     }

@@ -6,6 +6,8 @@
 #include <regex>
 #include <set>
 
+#include "lib/json_dump.hpp"
+#include "lib/markdown/markdown.hpp"
 #include "lib/validate/ascii.hpp"
 #include "lib/validate/email.hpp"
 #include "lib/validate/slug.hpp"
@@ -406,6 +408,21 @@ std::vector<std::pair<const FieldDef*, std::int64_t>> References(const std::vect
     }
   }
   return out;
+}
+
+nlohmann::json MarkdownHtml(const std::vector<FieldDef>& fields, const nlohmann::json& data) {
+  nlohmann::json html = nlohmann::json::object();
+  for (const auto& f : fields) {
+    if (f.type != FieldType::kMarkdown) continue;
+    auto it = data.find(f.name);
+    if (it != data.end() && it->is_string()) html[f.name] = markdown::RenderMarkdown(it->get<std::string>());
+  }
+  return html.empty() ? nlohmann::json() : html;
+}
+
+std::string MarkdownHtmlText(const std::vector<FieldDef>& fields, const nlohmann::json& data) {
+  const auto html = MarkdownHtml(fields, data);
+  return html.is_null() ? std::string() : DumpJson(html);
 }
 
 std::string SearchText(const std::vector<FieldDef>& fields, const nlohmann::json& data) {

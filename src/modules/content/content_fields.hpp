@@ -37,6 +37,10 @@ std::vector<std::pair<const FieldDef*, std::int64_t>> References(const std::vect
                                                                  const nlohmann::json& data);
 // The entry's words for the full-text index: text, long text, markdown, enum and list values, one per line.
 std::string SearchText(const std::vector<FieldDef>& fields, const nlohmann::json& data);
+// The entry's markdown fields rendered to HTML: {field: html}, null when it has none.
+nlohmann::json MarkdownHtml(const std::vector<FieldDef>& fields, const nlohmann::json& data);
+// The same as stored in entries.html: its compact JSON, "" when there is nothing.
+std::string MarkdownHtmlText(const std::vector<FieldDef>& fields, const nlohmann::json& data);
 // The key under which a unique field's value is kept (the value's compact JSON).
 std::string UniqueKey(const nlohmann::json& value);
 

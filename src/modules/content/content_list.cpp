@@ -12,6 +12,8 @@
 #include "db/query.hpp"
 #include "lib/crypto/encoding.hpp"
 #include "lib/error.hpp"
+#include "lib/json_dump.hpp"
+#include "lib/json_escape.hpp"
 #include "modules/content/content_fields.hpp"
 #include "modules/content/content_rows.hpp"
 #include "modules/content/content_store.hpp"
@@ -186,19 +188,20 @@ struct Sort {
   Kind kind = Kind::kInteger;
   const FieldDef* field = nullptr;
 
-  nlohmann::json ValueOf(const Entry& e) const {
+  nlohmann::json ValueOf(const EntryRow& row) const {
     if (!field) {
-      if (expr == "e.position") return e.position;
-      if (expr == "e.created_at") return e.created_at;
-      if (expr == "e.updated_at") return e.updated_at;
-      return e.published_at.value_or(0);
+      if (expr == "e.position") return row.position;
+      if (expr == "e.created_at") return row.created_at;
+      if (expr == "e.updated_at") return row.updated_at;
+      return row.published_ind == soci::i_ok ? row.published_at : 0;
     }
-    auto it = e.data.find(field->name);
-    if (field->type == FieldType::kMoney && it != e.data.end()) {
+    const auto data = nlohmann::json::parse(row.data, nullptr, false);
+    auto it = data.is_object() ? data.find(field->name) : data.end();
+    if (field->type == FieldType::kMoney && it != data.end()) {
       auto amount = it->find("amount");
       return amount != it->end() ? *amount : nlohmann::json(kIntegerNull);
     }
-    if (it == e.data.end()) {
+    if (it == data.end()) {
       return kind == Kind::kInteger  ? nlohmann::json(kIntegerNull)
              : kind == Kind::kNumber ? nlohmann::json(kNumberNull)
                                      : nlohmann::json("");
@@ -234,7 +237,7 @@ Sort MakeSort(const Sql& sql, const Collection& c, const EntryQuery& query) {
   return sort;
 }
 
-std::string EncodeCursor(const Sort& sort, const Entry& last) {
+std::string EncodeCursor(const Sort& sort, const EntryRow& last) {
   nlohmann::json c = {{"s", sort.spec}, {"v", sort.ValueOf(last)}, {"i", last.id}};
   return crypto::Base64UrlEncode(c.dump());
 }
@@ -323,11 +326,47 @@ std::string SnippetHtml(const std::string& raw) {
   return out;
 }
 
-}  // namespace
+// The entry's JSON as DumpJson(ToJson(entry)) writes it (keys in nlohmann's sorted order), from the row's
+// stored texts: data and the rendered markdown were written by this store as compact JSON, so they are
+// copied, not parsed and encoded again.
+void AppendEntryJson(std::string& out, const Collection& c, const EntryRow& row, const std::string* snippet) {
+  auto number = [&](const char* key, long long v) {
+    out += key;
+    out += std::to_string(v);
+  };
+  out += "{\"collection\":";
+  AppendJsonString(out, c.slug);
+  number(",\"created_at\":", row.created_at);
+  out += ",\"data\":";
+  out += row.data;
+  if (row.html_ind != soci::i_ok) {
+    const auto data = nlohmann::json::parse(row.data, nullptr, false);
+    const auto html = data.is_object() ? MarkdownHtmlText(c.fields, data) : std::string();
+    if (!html.empty()) out.append(",\"html\":").append(html);
+  } else if (!row.html.empty()) {
+    out.append(",\"html\":").append(row.html);
+  }
+  number(",\"id\":", row.id);
+  number(",\"position\":", row.position);
+  if (row.publish_ind == soci::i_ok) number(",\"publish_at\":", row.publish_at);
+  out += ",\"published_at\":";
+  out += row.published_ind == soci::i_ok ? std::to_string(row.published_at) : std::string("null");
+  if (row.slug_ind == soci::i_ok) {
+    out += ",\"slug\":";
+    AppendJsonString(out, row.slug);  // a slug: [a-z0-9-], nothing to escape
+  }
+  if (snippet) out.append(",\"snippet\":").append(DumpJson(nlohmann::json(*snippet)));
+  out += ",\"status\":";
+  AppendJsonString(out, StatusName(ParseStatus(row.status).value_or(EntryStatus::kDraft)));
+  number(",\"updated_at\":", row.updated_at);
+  out += '}';
+}
 
-EntryPage ListEntries(soci::session& s, const Collection& c, const EntryQuery& query,
-                      const std::string& search_language) {
-  EntryPage page;
+// Runs the page's query and calls each(row, snippet or nullptr) for its entries in order; returns the
+// next cursor when there are more.
+template <class Each>
+std::optional<std::string> ListRows(soci::session& s, const Collection& c, const EntryQuery& query,
+                                    const std::string& search_language, Each&& each) {
   Query q(s);
   Sql sql(s, q);
   EntryRow row;
@@ -341,7 +380,7 @@ EntryPage ListEntries(soci::session& s, const Collection& c, const EntryQuery& q
   const bool searching = !query.q.empty();
   if (searching) {
     const std::string terms = Fts5Query(query.q);
-    if (terms.empty()) return page;  // nothing searchable: no entry matches
+    if (terms.empty()) return std::nullopt;  // nothing searchable: no entry matches
     q.Into(snippet, snippet_ind);
     if (sql.pg()) {
       auto tsquery = [&] {
@@ -368,17 +407,51 @@ EntryPage ListEntries(soci::session& s, const Collection& c, const EntryQuery& q
   const int limit = std::clamp(query.limit, 1, kMaxListLimit);
   const std::string statement =
       select + from + where + " ORDER BY " + sort.expr + dir + ", e.id" + dir + " LIMIT " + std::to_string(limit + 1);
+  std::string last_cursor;
+  int n = 0;
   if (q.Execute(statement)) {
     do {
-      page.items.push_back(row.Get(c));
-      if (searching) page.items.back().snippet = SnippetHtml(snippet_ind == soci::i_ok ? snippet : "");
+      // The row past the page's end only says that there is more: the cursor is the page's last entry's.
+      if (n == limit) return last_cursor;
+      if (n == limit - 1) last_cursor = EncodeCursor(sort, row);
+      std::string html_snippet;
+      if (searching) html_snippet = SnippetHtml(snippet_ind == soci::i_ok ? snippet : "");
+      each(row, searching ? &html_snippet : nullptr);
+      ++n;
     } while (q.Fetch());
   }
-  if (page.items.size() > static_cast<std::size_t>(limit)) {
-    page.items.pop_back();
-    page.next_cursor = EncodeCursor(sort, page.items.back());
-  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+EntryPage ListEntries(soci::session& s, const Collection& c, const EntryQuery& query,
+                      const std::string& search_language) {
+  EntryPage page;
+  page.next_cursor = ListRows(s, c, query, search_language, [&](const EntryRow& row, const std::string* snippet) {
+    page.items.push_back(row.Get(c));
+    if (snippet) page.items.back().snippet = *snippet;
+  });
   return page;
+}
+
+std::string ListEntriesJson(soci::session& s, const Collection& c, const EntryQuery& query,
+                            const std::string& search_language) {
+  std::string out = "{\"items\":[";
+  bool first = true;
+  auto next = ListRows(s, c, query, search_language, [&](const EntryRow& row, const std::string* snippet) {
+    if (!first) out += ',';
+    first = false;
+    AppendEntryJson(out, c, row, snippet);
+  });
+  out += "],\"next_cursor\":";
+  if (next) {
+    AppendJsonString(out, *next);  // base64url: nothing to escape
+  } else {
+    out += "null";
+  }
+  out += '}';
+  return out;
 }
 
 }  // namespace poste::content::store

@@ -6,20 +6,22 @@
 #include <string>
 
 #include "db/query.hpp"
+#include "modules/content/content_fields.hpp"
 #include "modules/content/content_types.hpp"
 
 namespace poste::content::store {
 
 inline constexpr const char* kEntryColumns =
     "e.id, e.site_id, e.collection_id, e.status, e.position, e.slug, e.data, e.version, e.publish_at, e.created_at,"
-    " e.updated_at, e.published_at";
+    " e.updated_at, e.published_at, e.html";
 
 // The into() targets of kEntryColumns.
 struct EntryRow {
   long long id = 0, site_id = 0, collection_id = 0, position = 0, version = 0, publish_at = 0, created_at = 0,
             updated_at = 0, published_at = 0;
   std::string status, slug, data;
-  soci::indicator slug_ind = soci::i_ok, publish_ind = soci::i_ok, published_ind = soci::i_ok;
+  std::string html;  // rendered markdown as stored (migration 0008): JSON, "" for none; NULL not rendered yet
+  soci::indicator slug_ind = soci::i_ok, publish_ind = soci::i_ok, published_ind = soci::i_ok, html_ind = soci::i_ok;
 
   void BindTo(db::Query& q) {
     q.Into(id);
@@ -34,6 +36,7 @@ struct EntryRow {
     q.Into(created_at);
     q.Into(updated_at);
     q.Into(published_at, published_ind);
+    q.Into(html, html_ind);
   }
   Entry Get(const Collection& c) const {
     Entry e;
@@ -45,6 +48,12 @@ struct EntryRow {
     if (published_ind == soci::i_ok) e.published_at = published_at;
     e.data = nlohmann::json::parse(data, nullptr, false);  // written by this store from a json object
     if (!e.data.is_object()) e.data = nlohmann::json::object();
+    if (html_ind != soci::i_ok) {
+      e.html = MarkdownHtml(c.fields, e.data);
+    } else if (!html.empty()) {
+      e.html = nlohmann::json::parse(html, nullptr, false);  // written by this store
+      if (!e.html.is_object()) e.html = MarkdownHtml(c.fields, e.data);
+    }
     return e;
   }
 };

@@ -100,6 +100,9 @@ class ContentService {
   // sort naming an unknown field or a value that does not fit; 400 on a bad cursor. Markdown fields are
   // rendered into Entry::html.
   EntryPage ListEntries(std::int64_t site_id, std::string_view collection_slug, const EntryQuery& query);
+  // The same page as JSON text ({"items": [...], "next_cursor"}), written from the stored texts without
+  // decoding them: the public read API's uncached path.
+  std::string ListEntriesJson(std::int64_t site_id, std::string_view collection_slug, const EntryQuery& query);
   // By id (all digits) or by slug; any status (the public API checks it). 404 when not in this collection.
   Entry GetEntry(std::int64_t site_id, std::string_view collection_slug, std::string_view id_or_slug);
   // 422 with errors "data.<field>" / "status" / "publish_at"; 409 on a value of a unique field already used.

@@ -197,20 +197,20 @@ bool EntryExists(soci::session& s, std::int64_t site_id, std::int64_t entry_id, 
   return q.Execute(sql);
 }
 
-std::int64_t InsertEntry(soci::session& s, const Entry& e, const std::string& search_text,
-                         const std::string& search_language) {
+std::int64_t InsertEntry(soci::session& s, const Entry& e, const EntryTexts& texts) {
   Query q(s);
   long long id = 0;
   q.Into(id);
-  const std::string search = SearchValue(s, q, search_text, search_language);
+  const std::string search = SearchValue(s, q, texts.search_text, texts.search_language);
   std::string sql =
-      "INSERT INTO entries (site_id, collection_id, status, position, slug, data, search_text, version, publish_at,"
-      " created_at, updated_at, published_at" +
+      "INSERT INTO entries (site_id, collection_id, status, position, slug, data, html, search_text, version,"
+      " publish_at, created_at, updated_at, published_at" +
       std::string(search.empty() ? "" : ", search") + ") VALUES (" + q.Int(e.site_id) + ", " + q.Int(e.collection_id) +
       ", " + q.Text(std::string(StatusName(e.status))) + ", " + q.Int(e.position) + ", " +
-      (e.slug ? q.Text(*e.slug) : std::string("NULL")) + ", " + q.Text(DumpJson(e.data)) + ", " + q.Text(search_text) +
-      ", " + q.Int(e.version) + ", " + q.Int(e.publish_at) + ", " + q.Int(e.created_at) + ", " + q.Int(e.updated_at) +
-      ", " + q.Int(e.published_at) + (search.empty() ? "" : ", " + search) + ") RETURNING id";
+      (e.slug ? q.Text(*e.slug) : std::string("NULL")) + ", " + q.Text(DumpJson(e.data)) + ", " + q.Text(texts.html) +
+      ", " + q.Text(texts.search_text) + ", " + q.Int(e.version) + ", " + q.Int(e.publish_at) + ", " +
+      q.Int(e.created_at) + ", " + q.Int(e.updated_at) + ", " + q.Int(e.published_at) +
+      (search.empty() ? "" : ", " + search) + ") RETURNING id";
   try {
     q.Execute(sql);
   } catch (const std::exception& error) {
@@ -223,16 +223,17 @@ std::int64_t InsertEntry(soci::session& s, const Entry& e, const std::string& se
   return id;
 }
 
-void UpdateEntry(soci::session& s, const Entry& e, const std::string& search_text, const std::string& search_language) {
+void UpdateEntry(soci::session& s, const Entry& e, const EntryTexts& texts) {
   Query q(s);
-  const std::string search = SearchValue(s, q, search_text, search_language);
-  const std::string sql =
-      "UPDATE entries SET status = " + q.Text(std::string(StatusName(e.status))) + ", position = " + q.Int(e.position) +
-      ", slug = " + (e.slug ? q.Text(*e.slug) : std::string("NULL")) + ", data = " + q.Text(DumpJson(e.data)) +
-      ", search_text = " + q.Text(search_text) + ", version = " + q.Int(e.version) +
-      ", publish_at = " + q.Int(e.publish_at) + ", updated_at = " + q.Int(e.updated_at) +
-      ", published_at = " + q.Int(e.published_at) + (search.empty() ? "" : ", search = " + search) +
-      " WHERE id = " + q.Int(e.id) + " AND site_id = " + q.Int(e.site_id);
+  const std::string search = SearchValue(s, q, texts.search_text, texts.search_language);
+  const std::string sql = "UPDATE entries SET status = " + q.Text(std::string(StatusName(e.status))) +
+                          ", position = " + q.Int(e.position) +
+                          ", slug = " + (e.slug ? q.Text(*e.slug) : std::string("NULL")) +
+                          ", data = " + q.Text(DumpJson(e.data)) + ", html = " + q.Text(texts.html) +
+                          ", search_text = " + q.Text(texts.search_text) + ", version = " + q.Int(e.version) +
+                          ", publish_at = " + q.Int(e.publish_at) + ", updated_at = " + q.Int(e.updated_at) +
+                          ", published_at = " + q.Int(e.published_at) + (search.empty() ? "" : ", search = " + search) +
+                          " WHERE id = " + q.Int(e.id) + " AND site_id = " + q.Int(e.site_id);
   try {
     q.Execute(sql);
   } catch (const std::exception& error) {

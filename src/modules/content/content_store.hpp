@@ -49,11 +49,15 @@ std::optional<std::string> CollectionSlugOf(soci::session& s, std::int64_t site_
 // Whether an entry exists on the site (in the collection of that slug when given).
 bool EntryExists(soci::session& s, std::int64_t site_id, std::int64_t entry_id, std::string_view collection_slug);
 
-// search_language: the PostgreSQL text search configuration of the site ("poste_french", ...; SearchLanguage).
-std::int64_t InsertEntry(soci::session& s, const Entry& e, const std::string& search_text,
-                         const std::string& search_language);
-// Writes status, position, slug, data, version, publish_at, updated_at, published_at and the search text.
-void UpdateEntry(soci::session& s, const Entry& e, const std::string& search_text, const std::string& search_language);
+// What is stored with an entry besides its own columns (made by the service from the collection's schema).
+struct EntryTexts {
+  std::string search_text;
+  std::string search_language;  // the PostgreSQL text search configuration of the site (SearchLanguage)
+  std::string html;             // the markdown fields rendered, as compact JSON; "" when there are none
+};
+std::int64_t InsertEntry(soci::session& s, const Entry& e, const EntryTexts& texts);
+// Writes status, position, slug, data, version, publish_at, updated_at, published_at and the texts.
+void UpdateEntry(soci::session& s, const Entry& e, const EntryTexts& texts);
 void DeleteEntry(soci::session& s, const Collection& c, std::int64_t entry_id);
 // Gives ids[i] the position i (rows whose position does not change are not written).
 void SetPositions(soci::session& s, const Collection& c, const std::vector<std::int64_t>& ids);
@@ -106,5 +110,10 @@ std::vector<CollectionCounts> CountEntriesByStatus(soci::session& s, std::int64_
 // not fit the schema, 400 on a bad cursor. Snippets are HTML-escaped with <mark> around the hits.
 EntryPage ListEntries(soci::session& s, const Collection& c, const EntryQuery& query,
                       const std::string& search_language);
+// The same page as the JSON text of web::PageJson(items, ToJson, next_cursor), written from the stored
+// texts (data and rendered markdown are copied as they are, not parsed and encoded again): the public
+// read API's path.
+std::string ListEntriesJson(soci::session& s, const Collection& c, const EntryQuery& query,
+                            const std::string& search_language);
 
 }  // namespace poste::content::store

@@ -35,7 +35,7 @@ class ContentStoreTest : public poste::testing::DbTest {
         e.position = i;
         e.data = {{"title", "t" + std::to_string(i)}};
         e.created_at = e.updated_at = 1;
-        e.id = InsertEntry(s, e, "t", "simple");
+        e.id = InsertEntry(s, e, {"t", "simple", ""});
         ReplaceUniqueValues(s, collection_, e.id, {{"title", "\"t" + std::to_string(i) + "\""}});
         for (int r = 1; r <= 3; ++r) {
           Revision rev;
@@ -127,7 +127,7 @@ TEST_P(ContentStoreTest, CountsEntriesByCollectionAndStatusOfTheSiteOnly) {
     InsertCollection(s, site_b_, "other", "Other", "", {}, std::nullopt, 1);
     auto e = *GetEntry(s, collection_, ids_[1]);
     e.status = EntryStatus::kPublished;
-    UpdateEntry(s, e, "t", "simple");
+    UpdateEntry(s, e, {"t", "simple", ""});
   });
   auto counts = db().ReadValue([&](soci::session& s) { return CountEntriesByStatus(s, site_a_); });
   ASSERT_EQ(counts.size(), 2u);

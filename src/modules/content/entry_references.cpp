@@ -44,7 +44,7 @@ bool ClearValues(soci::session& s, jobs::JobQueue& queue, const audit::Origin& o
   if (e.data == before->data) return false;
   e.version += 1;
   e.updated_at = now;
-  store::UpdateEntry(s, e, SearchText(c->fields, e.data), SearchLanguageFor(s, site_id));
+  store::UpdateEntry(s, e, TextsOf(*c, e, SearchLanguageFor(s, site_id)));
   WriteDerived(s, *c, e);
   WriteRevision(s, e, origin, now);
   webhooks::EmitIn(queue, s, site_id, "entry.updated", EventData(e));

@@ -78,9 +78,17 @@ EntryPage ContentService::ListEntries(std::int64_t site_id, std::string_view col
     auto c = store::GetCollection(s, site_id, collection_slug);
     if (!c) throw NoCollection();
     const auto language = query.q.empty() ? std::string("simple") : SearchLanguageFor(s, site_id);
-    auto page = store::ListEntries(s, *c, query, language);
-    for (auto& e : page.items) RenderHtml(*c, e);
-    return page;
+    return store::ListEntries(s, *c, query, language);
+  });
+}
+
+std::string ContentService::ListEntriesJson(std::int64_t site_id, std::string_view collection_slug,
+                                            const EntryQuery& query) {
+  return db_.ReadValue([&](soci::session& s) {
+    auto c = store::GetCollection(s, site_id, collection_slug);
+    if (!c) throw NoCollection();
+    const auto language = query.q.empty() ? std::string("simple") : SearchLanguageFor(s, site_id);
+    return store::ListEntriesJson(s, *c, query, language);
   });
 }
 
@@ -97,7 +105,6 @@ Entry ContentService::GetEntry(std::int64_t site_id, std::string_view collection
       e = store::GetEntryBySlug(s, *c, id_or_slug);
     }
     if (!e) throw NoEntry();
-    RenderHtml(*c, *e);
     return *e;
   });
 }
@@ -125,7 +132,7 @@ Entry ContentService::CreateEntry(const audit::Origin& origin, std::int64_t site
     e.publish_at = publish_at;
     e.created_at = e.updated_at = now;
     if (status == EntryStatus::kPublished) e.published_at = now;
-    e.id = store::InsertEntry(s, e, SearchText(c->fields, e.data), SearchLanguageFor(s, site_id));
+    e.id = store::InsertEntry(s, e, TextsOf(*c, e, SearchLanguageFor(s, site_id)));
     WriteDerived(s, *c, e);
     WriteRevision(s, e, origin, now);
     webhooks::EmitIn(queue_, s, site_id, "entry.created", EventData(e));
@@ -143,7 +150,6 @@ Entry ContentService::CreateEntry(const audit::Origin& origin, std::int64_t site
                        nlohmann::json{{"site_id", site_id}, {"entry_id", e.id}, {"publish_at", *publish_at}}.dump(),
                        options);
     }
-    RenderHtml(*c, e);
     return e;
   });
   queue_.NotifyEnqueued();
@@ -190,7 +196,6 @@ Entry ContentService::UpdateEntry(const audit::Origin& origin, std::int64_t site
     }
     changed = e.data != before->data || e.status != before->status || e.publish_at != before->publish_at;
     if (!changed) {
-      RenderHtml(*c, e);
       return e;
     }
     e.slug = SlugOf(*c, e.data);
@@ -198,7 +203,7 @@ Entry ContentService::UpdateEntry(const audit::Origin& origin, std::int64_t site
     e.updated_at = now;
     const bool published_now = e.status == EntryStatus::kPublished && before->status != EntryStatus::kPublished;
     if (published_now && !e.published_at) e.published_at = now;
-    store::UpdateEntry(s, e, SearchText(c->fields, e.data), SearchLanguageFor(s, site_id));
+    store::UpdateEntry(s, e, TextsOf(*c, e, SearchLanguageFor(s, site_id)));
     WriteDerived(s, *c, e);
     WriteRevision(s, e, origin, now);
     webhooks::EmitIn(queue_, s, site_id, "entry.updated", EventData(e));
@@ -225,7 +230,6 @@ Entry ContentService::UpdateEntry(const audit::Origin& origin, std::int64_t site
                        nlohmann::json{{"site_id", site_id}, {"entry_id", e.id}, {"publish_at", *e.publish_at}}.dump(),
                        options);
     }
-    RenderHtml(*c, e);
     return e;
   });
   if (changed) {
@@ -347,7 +351,7 @@ Entry ContentService::RestoreRevision(const audit::Origin& origin, std::int64_t 
     e.slug = SlugOf(*c, e.data);
     e.version += 1;
     e.updated_at = now;
-    store::UpdateEntry(s, e, SearchText(c->fields, e.data), SearchLanguageFor(s, site_id));
+    store::UpdateEntry(s, e, TextsOf(*c, e, SearchLanguageFor(s, site_id)));
     WriteDerived(s, *c, e);
     WriteRevision(s, e, origin, now);
     webhooks::EmitIn(queue_, s, site_id, "entry.updated", EventData(e));
@@ -355,7 +359,6 @@ Entry ContentService::RestoreRevision(const audit::Origin& origin, std::int64_t 
         s, audit::EntryFrom(
                origin, "entry.restore", "entry", ObjectId(e), site_id,
                {{"collection", c->slug}, {"revision", revision}, {"fields", ChangedFields(before->data, e.data)}}));
-    RenderHtml(*c, e);
     return e;
   });
   queue_.NotifyEnqueued();
@@ -387,7 +390,7 @@ void ContentService::RunPublishJob(const jobs::Job& job) {
     if (!e->published_at) e->published_at = now;
     e->version += 1;
     e->updated_at = now;
-    store::UpdateEntry(s, *e, SearchText(c->fields, e->data), SearchLanguageFor(s, site_id));
+    store::UpdateEntry(s, *e, TextsOf(*c, *e, SearchLanguageFor(s, site_id)));
     WriteRevision(s, *e, origin, now);
     webhooks::EmitIn(queue_, s, site_id, "entry.published", EventData(*e));
     audit::Record(s, audit::EntryFrom(origin, "entry.publish", "entry", ObjectId(*e), site_id,

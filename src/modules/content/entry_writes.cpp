@@ -6,7 +6,7 @@
 #include <set>
 
 #include "db/dialect.hpp"
-#include "lib/markdown/markdown.hpp"
+#include "lib/json_dump.hpp"
 #include "modules/content/content_fields.hpp"
 #include "modules/content/content_store.hpp"
 #include "modules/media/media_refs_store.hpp"
@@ -61,14 +61,10 @@ void WriteRevision(soci::session& s, const Entry& e, const audit::Origin& origin
   store::PruneRevisions(s, e.site_id, e.id, kMaxRevisions);
 }
 
-void RenderHtml(const Collection& c, Entry& e) {
-  nlohmann::json html = nlohmann::json::object();
-  for (const auto& f : c.fields) {
-    if (f.type != FieldType::kMarkdown) continue;
-    auto it = e.data.find(f.name);
-    if (it != e.data.end() && it->is_string()) html[f.name] = markdown::RenderMarkdown(it->get<std::string>());
-  }
-  e.html = html.empty() ? nlohmann::json() : std::move(html);
+store::EntryTexts TextsOf(const Collection& c, Entry& e, std::string search_language) {
+  e.html = MarkdownHtml(c.fields, e.data);
+  return {SearchText(c.fields, e.data), std::move(search_language),
+          e.html.is_null() ? std::string() : DumpJson(e.html)};
 }
 
 nlohmann::json EventData(const Entry& e) {

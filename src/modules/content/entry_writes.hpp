@@ -1,8 +1,8 @@
 #pragma once
 // What the collection and entry halves of ContentService share (collection_service.cpp, entry_service.cpp,
 // entry_references.cpp): the errors they answer, an entry's derived rows (unique values, media and entry
-// references), its revision, its webhook payload, and its markdown rendered for reading. Internal to the
-// module; every function that takes a session runs inside the caller's transaction.
+// references), its revision, its webhook payload, and the texts stored with it (search text, rendered markdown).
+// Internal to the module; every function that takes a session runs inside the caller's transaction.
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -45,8 +45,9 @@ void WriteDerived(soci::session& s, const Collection& c, const Entry& e);
 // Records the entry's current version as a revision (keeping the newest kMaxRevisions).
 void WriteRevision(soci::session& s, const Entry& e, const audit::Origin& origin, std::int64_t now);
 
-// Markdown fields rendered into e.html.
-void RenderHtml(const Collection& c, Entry& e);
+// What the store writes with an entry besides its columns: its search text and language, and its markdown
+// fields rendered (also put in e.html, for the answer to the write).
+store::EntryTexts TextsOf(const Collection& c, Entry& e, std::string search_language);
 // The data of entry.* webhook events.
 nlohmann::json EventData(const Entry& e);
 // The names of the fields whose values differ between two data documents (a JSON array).

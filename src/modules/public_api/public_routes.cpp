@@ -153,9 +153,7 @@ void RegisterRoutes(web::Router& router, PublicRoutesDeps deps) {
 
   get("/collections/{collection}/entries", [&entries](web::RequestContext& ctx, const sites::Site& site) {
     const auto query = PublicQuery(ctx.request.query);
-    auto page = entries.ListEntries(site.id, CollectionParam(ctx), query);
-    return Dump(web::PageJson(
-        page.items, [](const auto& e) { return content::ToJson(e); }, page.next_cursor));
+    return entries.ListEntriesJson(site.id, CollectionParam(ctx), query);
   });
 
   get("/collections/{collection}/entries/{entry}", [&entries](web::RequestContext& ctx, const sites::Site& site) {
