@@ -1,33 +1,29 @@
 #include "modules/media/media_files.hpp"
 
 #include <magic.h>
-#include <spdlog/spdlog.h>
-#include <vips/vips8>
 
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <stdexcept>
+
+#include "modules/media/vips_runtime.hpp"
 
 namespace poste::media::files {
 
 namespace {
 
-void InitVips() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (VIPS_INIT("poste") != 0)
-      throw std::runtime_error("libvips failed to start: " + std::string(vips_error_buffer()));
-    // Loaders that were never fuzzed (ImageMagick, PDF, ...) must not see user files, even by mistake.
-    vips_block_untrusted_set(TRUE);
-    // Paths are unique per content; an operation cache would only hold memory and open files.
-    vips_cache_set_max(0);
-    // libvips warns about every damaged file on stderr, which would break the JSON log lines: log them instead.
-    g_log_set_handler(
-        "VIPS", static_cast<GLogLevelFlags>(G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO),
-        [](const gchar*, GLogLevelFlags, const gchar* message, gpointer) { spdlog::debug("libvips: {}", message); },
-        nullptr);
-  });
+// A libvips image released when it goes out of scope.
+struct ImageDeleter {
+  void operator()(VipsImage* image) const { g_object_unref(image); }
+};
+using Image = std::unique_ptr<VipsImage, ImageDeleter>;
+
+// libvips' last error, cleared for the next call on this thread.
+std::string TakeError(const vips_runtime::Api& vips) {
+  std::string message = vips.error_buffer();
+  vips.error_clear();
+  while (!message.empty() && message.back() == '\n') message.pop_back();
+  return message;
 }
 
 // The libvips loader each raster type must go through.
@@ -40,12 +36,12 @@ const char* LoaderFor(std::string_view content_type) {
   return nullptr;
 }
 
-bool LoaderMatches(const std::string& path, std::string_view content_type) {
+bool LoaderMatches(const vips_runtime::Api& vips, const std::string& path, std::string_view content_type) {
   const char* want = LoaderFor(content_type);
   if (!want) return false;
-  const char* found = vips_foreign_find_load(path.c_str());
+  const char* found = vips.foreign_find_load(path.c_str());
   if (!found) {
-    vips_error_clear();
+    vips.error_clear();
     return false;
   }
   return std::strcmp(found, want) == 0 ||
@@ -77,50 +73,58 @@ std::string SniffMime(const std::string& path) {
 }
 
 std::optional<ImageSize> ReadImageSize(const std::string& path, std::string_view content_type) {
-  InitVips();
-  if (!LoaderMatches(path, content_type)) return std::nullopt;
-  try {
-    auto image =
-        vips::VImage::new_from_file(path.c_str(), vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
-    ImageSize size{image.width(), image.height()};
-    // EXIF orientations 5 to 8 turn the image a quarter: it displays the other way round.
-    if (vips_image_get_typeof(image.get_image(), VIPS_META_ORIENTATION)) {
-      int orientation = image.get_int(VIPS_META_ORIENTATION);
-      if (orientation >= 5 && orientation <= 8) std::swap(size.width, size.height);
-    }
-    if (size.width <= 0 || size.height <= 0) return std::nullopt;
-    return size;
-  } catch (const vips::VError&) {
-    vips_error_clear();
+  const auto& vips = vips_runtime::Get();
+  if (!LoaderMatches(vips, path, content_type)) return std::nullopt;
+  Image image(vips.image_new_from_file(path.c_str(), "access", VIPS_ACCESS_SEQUENTIAL, nullptr));
+  if (!image) {
+    vips.error_clear();
     return std::nullopt;
   }
+  ImageSize size{vips.image_get_width(image.get()), vips.image_get_height(image.get())};
+  // EXIF orientations 5 to 8 turn the image a quarter: it displays the other way round.
+  int orientation = 0;
+  if (vips.image_get_typeof(image.get(), VIPS_META_ORIENTATION) &&
+      vips.image_get_int(image.get(), VIPS_META_ORIENTATION, &orientation) == 0 && orientation >= 5 &&
+      orientation <= 8) {
+    std::swap(size.width, size.height);
+  }
+  vips.error_clear();
+  if (size.width <= 0 || size.height <= 0) return std::nullopt;
+  return size;
 }
 
 ImageSize WriteWebp(const std::string& src, std::string_view content_type, int width, const std::string& dst) {
-  InitVips();
-  if (!LoaderMatches(src, content_type)) throw std::runtime_error("not a readable " + std::string(content_type));
-  try {
-    auto thumb = vips::VImage::thumbnail(
-        src.c_str(), width, vips::VImage::option()->set("height", VIPS_MAX_COORD)->set("size", VIPS_SIZE_DOWN));
-    thumb.webpsave(dst.c_str(), vips::VImage::option()->set("Q", 80)->set("strip", true));
-    return {thumb.width(), thumb.height()};
-  } catch (const vips::VError& e) {
-    vips_error_clear();
-    throw std::runtime_error(std::string("libvips: ") + e.what());
+  const auto& vips = vips_runtime::Get();
+  if (!LoaderMatches(vips, src, content_type)) throw std::runtime_error("not a readable " + std::string(content_type));
+  VipsImage* out = nullptr;
+  if (vips.thumbnail(src.c_str(), &out, width, "height", VIPS_MAX_COORD, "size", VIPS_SIZE_DOWN, nullptr) != 0) {
+    throw std::runtime_error("libvips: " + TakeError(vips));
   }
+  Image thumb(out);
+  if (vips.webpsave(thumb.get(), dst.c_str(), "Q", 80, "strip", TRUE, nullptr) != 0) {
+    throw std::runtime_error("libvips: " + TakeError(vips));
+  }
+  return {vips.image_get_width(thumb.get()), vips.image_get_height(thumb.get())};
 }
 
 std::string EncodeTestImage(int width, int height, std::string_view suffix) {
-  InitVips();
-  auto image =
-      vips::VImage::black(width, height, vips::VImage::option()->set("bands", 3)) + std::vector<double>{200, 40, 90};
-  image = image.cast(VIPS_FORMAT_UCHAR);
+  const auto& vips = vips_runtime::Get();
+  VipsImage* out = nullptr;
+  if (vips.black(&out, width, height, "bands", 3, nullptr) != 0) throw std::runtime_error(TakeError(vips));
+  Image black(out);
+  const double scale[] = {1, 1, 1}, offset[] = {200, 40, 90};
+  if (vips.linear(black.get(), &out, scale, offset, 3, nullptr) != 0) throw std::runtime_error(TakeError(vips));
+  Image coloured(out);
+  if (vips.cast(coloured.get(), &out, VIPS_FORMAT_UCHAR, nullptr) != 0) throw std::runtime_error(TakeError(vips));
+  Image image(out);
   void* buf = nullptr;
   size_t size = 0;
-  image.write_to_buffer(std::string(suffix).c_str(), &buf, &size);
-  std::string out(static_cast<const char*>(buf), size);
+  if (vips.image_write_to_buffer(image.get(), std::string(suffix).c_str(), &buf, &size, nullptr) != 0) {
+    throw std::runtime_error(TakeError(vips));
+  }
+  std::string bytes(static_cast<const char*>(buf), size);
   g_free(buf);
-  return out;
+  return bytes;
 }
 
 }  // namespace poste::media::files
