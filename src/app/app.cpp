@@ -44,6 +44,7 @@ App::Parts::Parts(const Config& c) : config(c), blocking(c.server.blocking_threa
   SetUpMail();
   SetUpMailTemplates();
   SetUpInbox();
+  SetUpMailCampaigns();
   RegisterMetrics();
   http_metrics = std::make_unique<http::HttpMetrics>(registry);
   system::RegisterRoutes(router, {*database, registry, [this] { RefreshJobCounts(); }});
@@ -55,6 +56,8 @@ App::Parts::Parts(const Config& c) : config(c), blocking(c.server.blocking_threa
 }
 
 App::Parts::~Parts() {
+  // Handlers use the services declared after the pool: no job may still run when those go.
+  if (workers) workers->Stop();
   registry.RemoveCallback("poste_blocking_pool_queue_depth");
   registry.RemoveCallback("poste_db_pool_connections");
   registry.RemoveCallback("poste_jobs");
@@ -169,6 +172,10 @@ int App::Serve() {
   http::AccessLog::Stop();
   spdlog::info("shut down {}", clean ? "cleanly" : "after the drain deadline");
   return 0;
+}
+
+void App::StartJobWorkers(std::size_t threads) {
+  if (threads > 0 && parts_->workers->HasHandlers()) parts_->workers->Start(threads);
 }
 
 }  // namespace poste::app

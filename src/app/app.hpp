@@ -1,5 +1,6 @@
 #pragma once
 // The composition root: builds every part from the configuration, in dependency order, and owns them.
+#include <cstddef>
 #include <memory>
 
 #include "app/config.hpp"
@@ -27,6 +28,9 @@ class App {
 
   // Listens, starts the job workers, serves until SIGINT/SIGTERM; returns the process exit code.
   int Serve();
+
+  // Runs the job workers without serving (tests of a whole app with its jobs); stopped with the app.
+  void StartJobWorkers(std::size_t threads);
 
   db::Database& database();
   http::Pipeline& pipeline();

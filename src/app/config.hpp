@@ -65,6 +65,24 @@ struct WebhooksConfig {
   std::vector<std::string> allow_private_targets;
 };
 
+// Sending mail (issue 5). SMTP accounts may reach public and private networks (a relay on the LAN is normal
+// for self-hosters) but not loopback, link-local (cloud metadata) or other special addresses unless listed
+// here: networks ("127.0.0.0/8"), addresses ("127.0.0.1") or host names ("relay.internal").
+struct MailConfig {
+  std::vector<std::string> smtp_allow_targets;
+  std::int64_t max_attempts = 6;  // sends of one message before a temporary failure becomes final
+};
+
+// The inbox (issue 5): IMAP accounts synced periodically. IMAP hosts must be public addresses (the SSRF guard)
+// unless listed in allow_private_hosts: networks ("10.0.0.0/8"), addresses ("127.0.0.1") or host names.
+struct InboxConfig {
+  std::int64_t sync_interval_seconds = 300;
+  std::uint64_t max_message_bytes = 52428800;     // larger messages keep their headers only
+  std::uint64_t max_attachment_bytes = 26214400;  // larger attachments are listed, not kept
+  std::int64_t max_messages_per_sync = 500;
+  std::vector<std::string> allow_private_hosts;
+};
+
 struct LogConfig {
   std::string level = "info";   // trace|debug|info|warn|error
   std::string format = "json";  // json|text
@@ -79,6 +97,8 @@ struct Config {
   RateLimitConfig rate_limit;
   MediaConfig media;
   WebhooksConfig webhooks;
+  MailConfig mail;
+  InboxConfig inbox;
   LogConfig log;
 };
 

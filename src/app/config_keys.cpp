@@ -156,6 +156,33 @@ const KeySpec kKeys[] = {
        c.log.format = OneOf(v, {"json", "text"});
      },
      [](const Config& c) { return ShowString(c.log.format); }},
+    {"mail.smtp_allow_targets", Kind::kStringArray,
+     [](Config& c, const Value& v) {
+       const auto& entries = std::get<std::vector<std::string>>(v);
+       for (const auto& entry : entries) {
+         if (!net::TargetPolicy::IsValidEntry(entry)) {
+           throw Problem{"expected networks (127.0.0.0/8), addresses (127.0.0.1) or host names, got " + Quote(entry)};
+         }
+       }
+       c.mail.smtp_allow_targets = entries;
+     },
+     [](const Config& c) { return ShowArray(c.mail.smtp_allow_targets); }},
+    POSTE_INT("mail.max_attempts", mail.max_attempts, 1, 100),
+    POSTE_INT("inbox.sync_interval_seconds", inbox.sync_interval_seconds, 10, 86400),
+    POSTE_INT("inbox.max_message_bytes", inbox.max_message_bytes, 65536, 1073741824),
+    POSTE_INT("inbox.max_attachment_bytes", inbox.max_attachment_bytes, 1024, 1073741824),
+    POSTE_INT("inbox.max_messages_per_sync", inbox.max_messages_per_sync, 1, 100000),
+    {"inbox.allow_private_hosts", Kind::kStringArray,
+     [](Config& c, const Value& v) {
+       const auto& entries = std::get<std::vector<std::string>>(v);
+       for (const auto& entry : entries) {
+         if (!net::TargetPolicy::IsValidEntry(entry)) {
+           throw Problem{"expected networks (10.0.0.0/8), addresses (127.0.0.1) or host names, got " + Quote(entry)};
+         }
+       }
+       c.inbox.allow_private_hosts = entries;
+     },
+     [](const Config& c) { return ShowArray(c.inbox.allow_private_hosts); }},
 };
 
 #undef POSTE_INT

@@ -16,6 +16,9 @@
 #include "db/meta_store.hpp"
 #include "lib/crypto/master_key.hpp"
 #include "modules/auth/login_service.hpp"
+#include "modules/inbox/inbox_service.hpp"
+#include "modules/mail/mail_account_service.hpp"
+#include "modules/webhooks/webhooks_service.hpp"
 
 namespace poste::app {
 
@@ -25,6 +28,61 @@ constexpr const char* kCheckKey = "master_key_check";  // as in app/master_key.c
 
 std::string SettingBinding(long long site_id, const std::string& key) {
   return "site:" + std::to_string(site_id) + ":setting:" + key;  // as in sites_service.cpp
+}
+
+// The other sealed columns: (id, site id, sealed value) rows and the binding each was sealed under. A module
+// that stores a secret adds its column here, or its secrets become unreadable after a rotation.
+struct SealedColumn {
+  const char* what;
+  const char* select;  // id, site_id, sealed value; rows with an empty value hold no secret
+  const char* update;  // :value, :id
+  std::string (*binding)(long long id, long long site_id);
+};
+
+const SealedColumn kSealedColumns[] = {
+    {"the webhook secret", "SELECT id, site_id, secret FROM webhook_subscriptions",
+     "UPDATE webhook_subscriptions SET secret = :value WHERE id = :id",
+     [](long long id, long long site) { return webhooks::WebhooksService::SecretBinding(site, id); }},
+    {"the secrets of mail account", "SELECT id, site_id, secrets FROM mail_accounts",
+     "UPDATE mail_accounts SET secrets = :value WHERE id = :id",
+     [](long long id, long long site) { return mail::MailAccountsService::SecretBinding(site, id); }},
+    {"the password of inbox account", "SELECT id, 0, password FROM inbox_accounts",
+     "UPDATE inbox_accounts SET password = :value WHERE id = :id",
+     [](long long id, long long) { return inbox::InboxService::PasswordBinding(id); }},
+};
+
+std::size_t ResealColumns(soci::session& s, const crypto::SecretBox& old_box, const crypto::SecretBox& new_box) {
+  std::size_t count = 0;
+  for (const auto& column : kSealedColumns) {
+    struct Row {
+      long long id = 0, site_id = 0;
+      std::string value;
+    };
+    std::vector<Row> rows;
+    {
+      Row row;
+      soci::statement st =
+          (s.prepare << column.select, soci::into(row.id), soci::into(row.site_id), soci::into(row.value));
+      st.execute();
+      while (st.fetch()) {
+        if (!row.value.empty()) rows.push_back(row);
+      }
+    }
+    for (const auto& row : rows) {
+      const std::string binding = column.binding(row.id, row.site_id);
+      std::string plain;
+      try {
+        plain = old_box.Open(row.value, binding);
+      } catch (const std::exception& e) {
+        throw std::runtime_error(std::string(column.what) + " " + std::to_string(row.id) +
+                                 " does not open with the current key (" + e.what() + "): nothing was changed");
+      }
+      const std::string sealed = new_box.Seal(plain, binding);
+      s << column.update, soci::use(sealed, "value"), soci::use(row.id, "id");
+      ++count;
+    }
+  }
+  return count;
 }
 
 [[noreturn]] void ThrowErrno(const std::string& what, const std::filesystem::path& path) {
@@ -152,6 +210,7 @@ RotateResult RotateMasterKey(db::Database& db, const RotateRequest& request) {
         std::string sealed = new_box.Seal(plain, binding);
         s << "UPDATE users SET totp_secret = :value WHERE id = :id", soci::use(sealed), soci::use(totp.user_id);
       }
+      result.others = ResealColumns(s, old_box, new_box);
       db::meta::Put(s, kCheckKey, result.new_key_id);
       result.settings = settings.size();
       result.totp = totps.size();

@@ -2,7 +2,8 @@
 // `poste keys rotate`: re-seals every secret at rest under a new master key.
 //
 // Every secret (site_settings with secret = 1, bound to "site:<id>:setting:<key>"; users.totp_secret, bound
-// to auth::TotpAssociatedData(id)) is opened with the current key and sealed again with the new one, and the
+// to auth::TotpAssociatedData(id); webhook secrets, mail account secrets and inbox passwords, each bound as
+// its module seals it) is opened with the current key and sealed again with the new one, and the
 // meta check value is replaced, in ONE transaction. When the key lives in <data.dir>/master.key, the new key
 // file is written beside it first (0600, fsynced) and swapped in as the transaction's last step: the old file
 // is kept as master.key.old-<old key id>. Any failure (a secret that does not open, a file error, the commit)
@@ -36,6 +37,7 @@ struct RotateResult {
   crypto::SecretKey new_key{};
   std::size_t settings = 0;        // secret site settings re-sealed
   std::size_t totp = 0;            // TOTP secrets re-sealed
+  std::size_t others = 0;          // webhook secrets, mail account secrets, inbox passwords re-sealed
   bool from_env = false;           // the operator must put the new key into POSTE_MASTER_KEY
   std::filesystem::path key_file;  // the new key file (when !from_env)
   std::filesystem::path backup;    // the old key file, kept (when !from_env)

@@ -13,9 +13,12 @@
 #include "lib/crypto/master_key.hpp"
 #include "lib/crypto/random.hpp"
 #include "modules/auth/login_service.hpp"
+#include "modules/inbox/inbox_service.hpp"
+#include "modules/mail/mail_account_service.hpp"
 #include "modules/sites/sites_service.hpp"
 #include "modules/sites/sites_store.hpp"
 #include "modules/users/users_store.hpp"
+#include "modules/webhooks/webhooks_service.hpp"
 #include "support/db_fixture.hpp"
 
 namespace poste::app {
@@ -105,6 +108,49 @@ TEST_F(KeysRotateTest, ReSealsEverySecretAndSwapsTheKeyFile) {
   // A plain setting is untouched.
   auto host = temp.db().ReadValue([&](soci::session& s) { return sites::store::GetSetting(s, site, "smtp.host"); });
   EXPECT_EQ(host->value, "mail.example");
+}
+
+// The modules' own sealed columns: webhook secrets, mail account secrets, inbox passwords.
+TEST_F(KeysRotateTest, ReSealsTheWebhookMailAndInboxSecrets) {
+  auto box = crypto::SecretBox::FromKeys(old_key);
+  const long long site_id = site;
+  temp.db().Write([&](soci::session& s) {
+    const std::string hook = box.Seal("whsec", webhooks::WebhooksService::SecretBinding(site, 1));
+    s << "INSERT INTO webhook_subscriptions (id, site_id, url, secret, created_at, updated_at)"
+         " VALUES (1, :site, 'https://h.example', :secret, 1, 1)",
+        soci::use(site_id), soci::use(hook);
+    const std::string account = box.Seal(R"({"password":"p"})", mail::MailAccountsService::SecretBinding(site, 2));
+    s << "INSERT INTO mail_accounts (id, site_id, name, type, from_email, secrets, created_at, updated_at)"
+         " VALUES (2, :site, 'M', 'smtp', 'a@example.com', :secrets, 1, 1)",
+        soci::use(site_id), soci::use(account);
+    s << "INSERT INTO mail_accounts (id, site_id, name, type, from_email, secrets, created_at, updated_at)"
+         " VALUES (3, :site, 'Outbox', 'outbox', 'b@example.com', '', 1, 1)",  // no secret at all
+        soci::use(site_id);
+    const std::string password = box.Seal("imap-pass", inbox::InboxService::PasswordBinding(4));
+    s << "INSERT INTO inbox_accounts (id, site_id, name, host, port, tls, username, password, created_at, updated_at)"
+         " VALUES (4, :site, 'I', 'imap.example', 143, 'none', 'u', :password, 1, 1)",
+        soci::use(site_id), soci::use(password);
+  });
+  auto result = RotateMasterKey(temp.db(), {dir, std::nullopt, std::nullopt});
+  EXPECT_EQ(result.others, 3u);
+  auto next = crypto::SecretBox::FromKeys(result.new_key);
+  auto value = [&](const std::string& sql) {
+    return temp.db().ReadValue([&](soci::session& s) {
+      std::string v;
+      s << sql, soci::into(v);
+      return v;
+    });
+  };
+  EXPECT_EQ(next.Open(value("SELECT secret FROM webhook_subscriptions WHERE id = 1"),
+                      webhooks::WebhooksService::SecretBinding(site, 1)),
+            "whsec");
+  EXPECT_EQ(next.Open(value("SELECT secrets FROM mail_accounts WHERE id = 2"),
+                      mail::MailAccountsService::SecretBinding(site, 2)),
+            R"({"password":"p"})");
+  EXPECT_EQ(value("SELECT secrets FROM mail_accounts WHERE id = 3"), "");
+  EXPECT_EQ(
+      next.Open(value("SELECT password FROM inbox_accounts WHERE id = 4"), inbox::InboxService::PasswordBinding(4)),
+      "imap-pass");
 }
 
 TEST_F(KeysRotateTest, FromTheEnvironmentWithAGivenKey) {

@@ -28,6 +28,14 @@
 #include "modules/auth/auth_routes.hpp"
 #include "modules/contacts/contacts_service.hpp"
 #include "modules/content/content_service.hpp"
+#include "modules/inbox/inbox_service.hpp"
+#include "modules/mail/campaign_engine.hpp"
+#include "modules/mail/mail_account_service.hpp"
+#include "modules/mail/mail_message_service.hpp"
+#include "modules/mail/mail_signature_service.hpp"
+#include "modules/mail/mail_suppression_service.hpp"
+#include "modules/mail/mail_template_service.hpp"
+#include "modules/mail/unsubscribe_service.hpp"
 #include "modules/media/media_service.hpp"
 #include "modules/public_api/site_directory.hpp"
 #include "modules/seo/seo_service.hpp"
@@ -58,6 +66,7 @@ struct App::Parts {
   void SetUpMail();
   void SetUpMailTemplates();
   void SetUpInbox();
+  void SetUpMailCampaigns();  // after mail, mail templates and contacts: it uses them
   void RegisterMetrics();
   // Runs on the blocking pool before each scrape: the gauge callbacks themselves must not run SQL.
   void RefreshJobCounts();
@@ -103,8 +112,18 @@ struct App::Parts {
   // --- end issue 4 parts ---
   // --- issue 5 parts: each capability adds its members in its block ---
   // mail accounts and transports (wire_mail.cpp)
+  std::unique_ptr<mail::MailAccountsService> mail_accounts;
+  std::unique_ptr<mail::MailMessagesService> mail_messages;  // single messages; Enqueue for later callers
   // mail templates, signatures, suppressions, unsubscribe (wire_mail_templates.cpp)
+  std::unique_ptr<mail::MailTemplatesService> mail_templates;
+  std::unique_ptr<mail::MailSignaturesService> mail_signatures;
+  std::unique_ptr<mail::MailSuppressionsService> mail_suppressions;
+  std::unique_ptr<mail::UnsubscribeService> unsubscribe;  // List-Unsubscribe links and the /u/{token} endpoints
   // inbox (wire_inbox.cpp)
+  std::unique_ptr<inbox::InboxService> inbox;
+  // campaigns (wire_mail_campaigns.cpp)
+  std::unique_ptr<mail::CampaignService> mail_campaigns;
+  std::unique_ptr<mail::CampaignEngine> campaign_engine;
   // --- end issue 5 parts ---
   std::unique_ptr<http::HttpMetrics> http_metrics;
   std::unique_ptr<http::Pipeline> pipeline;

@@ -1,8 +1,23 @@
 // Wiring of the inbox (modules/inbox): services, job handlers and routes.
 #include "app/parts.hpp"
+#include "modules/inbox/inbox_routes.hpp"
 
 namespace poste::app {
 
-void App::Parts::SetUpInbox() {}
+void App::Parts::SetUpInbox() {
+  inbox::InboxOptions options;
+  options.data_dir = config.data.dir;
+  options.sync_interval_ms = config.inbox.sync_interval_seconds * 1000;
+  options.max_message_bytes = config.inbox.max_message_bytes;
+  options.max_attachment_bytes = config.inbox.max_attachment_bytes;
+  options.max_messages_per_sync = static_cast<std::size_t>(config.inbox.max_messages_per_sync);
+  options.policy = net::TargetPolicy::WithAllowList(config.inbox.allow_private_hosts);
+  inbox = std::make_unique<inbox::InboxService>(*database, *queue, *secrets, std::move(options));
+  workers->Register(std::string(inbox::kSyncJobKind),
+                    [i = inbox.get()](const jobs::Job& job) { i->HandleSyncJob(job); });
+  workers->Register(std::string(inbox::kSeenJobKind),
+                    [i = inbox.get()](const jobs::Job& job) { i->HandleSeenJob(job); });
+  inbox::RegisterRoutes(router, *inbox, signed_in);
+}
 
 }  // namespace poste::app

@@ -1,8 +1,84 @@
 // Wiring of mail accounts and transports (modules/mail): services, job handlers and routes.
+#include <filesystem>
+
 #include "app/parts.hpp"
+#include "lib/mail/oauth2.hpp"
+#include "lib/mail/sendgrid.hpp"
+#include "lib/mail/ses.hpp"
+#include "lib/mail/smtp_client.hpp"
+#include "modules/mail/mail_account_routes.hpp"
+#include "modules/mail/mail_message_routes.hpp"
 
 namespace poste::app {
 
-void App::Parts::SetUpMail() {}
+void App::Parts::SetUpMail() {
+  mail::AccountsOptions account_options;
+  account_options.transports.outbox_root = config.data.dir + "/mail/outbox";
+  account_options.transports.smtp_policy = mail::SmtpTargetPolicy(config.mail.smtp_allow_targets);
+  // Provider transports: SendGrid and Amazon SES over HTTPS, Gmail and Outlook over SMTP with XOAUTH2 and an
+  // access token from the account's refresh token (kept until a minute before it expires).
+  const net::HttpClientOptions provider_http{std::string("Poste-Mail/") + POSTE_VERSION, net::TargetPolicy()};
+  account_options.transports.sendgrid = [provider_http](const mail::Account& a) -> std::unique_ptr<mail::Transport> {
+    mail::SendGridOptions options;
+    options.api_key = a.secrets.count("api_key") ? a.secrets.at("api_key") : "";
+    return std::make_unique<mail::SendGridTransport>(options, net::HttpClient(provider_http));
+  };
+  account_options.transports.ses = [provider_http](const mail::Account& a) -> std::unique_ptr<mail::Transport> {
+    mail::SesOptions options;
+    options.region = a.settings.value("region", "");
+    options.credentials.access_key_id = a.settings.value("access_key_id", "");
+    options.credentials.secret_access_key =
+        a.secrets.count("secret_access_key") ? a.secrets.at("secret_access_key") : "";
+    options.endpoint = a.settings.value("endpoint", "");
+    return std::make_unique<mail::SesTransport>(options, net::HttpClient(provider_http));
+  };
+  account_options.transports.oauth_access_token =
+      [provider_http, cache = std::make_shared<mail::AccessTokenCache>()](const mail::Account& a) {
+        auto provider = a.type == "outlook" ? mail::OutlookOAuth2() : mail::GmailOAuth2();
+        if (auto url = a.settings.value("token_url", ""); !url.empty()) provider.token_endpoint = url;
+        const mail::OAuth2App app{a.settings.value("client_id", ""),
+                                  a.secrets.count("client_secret") ? a.secrets.at("client_secret") : "", ""};
+        const std::string refresh_token = a.secrets.count("refresh_token") ? a.secrets.at("refresh_token") : "";
+        mail::OAuth2TokenClient client(provider, app, net::HttpClient(provider_http));
+        return cache->Get(std::to_string(a.id), [&] { return client.Refresh(refresh_token); });
+      };
+  // A site without accounts sends through its outbox, From its contact address (else noreply@ its domain).
+  account_options.outbox_from = [s = sites.get()](std::int64_t site_id) {
+    const auto site = s->Get(site_id);
+    if (mail::IsValidAddress(site.contact.email)) return mail::Mailbox{site.name, site.contact.email};
+    const std::string domain = site.domains.empty() ? "localhost.localdomain" : site.domains.front();
+    return mail::Mailbox{site.name, "noreply@" + domain};
+  };
+  mail_accounts = std::make_unique<mail::MailAccountsService>(*database, *secrets, std::move(account_options));
+  mail::RegisterAccountRoutes(router, *mail_accounts, {signed_in, site_access, admin_only});
+  // A deleted site's outbox goes with it (its accounts and messages go by ON DELETE CASCADE).
+  sites->OnDeleted([root = mail_accounts->transport_settings()](const sites::Site& site) {
+    std::error_code ec;
+    std::filesystem::remove_all(mail::OutboxDir(root, site.id), ec);
+  });
+
+  mail::MessagesOptions message_options;
+  message_options.max_attempts = static_cast<int>(config.mail.max_attempts);
+  message_options.site_timezone = [s = sites.get()](std::int64_t site_id) { return s->Get(site_id).timezone; };
+  message_options.media_attachment = [m = media.get()](std::int64_t site_id,
+                                                       std::int64_t media_id) -> std::optional<mail::Attachment> {
+    try {
+      const auto item = m->Get(site_id, media_id);
+      mail::Attachment a;
+      a.filename = item.filename.empty() ? "attachment." + item.ext : item.filename;
+      a.content_type = item.content_type;
+      a.path = m->PathOf(item);
+      return a;
+    } catch (const AppError& e) {
+      if (e.code() == ErrorCode::kNotFound) return std::nullopt;
+      throw;
+    }
+  };
+  mail_messages =
+      std::make_unique<mail::MailMessagesService>(*database, *queue, *mail_accounts, std::move(message_options));
+  workers->Register(std::string(mail::kSendJobKind),
+                    [m = mail_messages.get()](const jobs::Job& job) { m->HandleSend(job); });
+  mail::RegisterMessageRoutes(router, *mail_messages, {signed_in, site_access});
+}
 
 }  // namespace poste::app

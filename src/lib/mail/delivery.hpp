@@ -1,6 +1,7 @@
 #pragma once
 // What every mail transport (SMTP, SendGrid, Amazon SES, the local outbox) answers for one message, so the
 // sending jobs decide the same way whatever the provider: sent, retry later, or fail now.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,12 @@ struct Delivery {
   const BuiltMessage* built = nullptr;
   std::string envelope_from;            // ASCII (AsciiAddress); the return path
   std::vector<std::string> recipients;  // EnvelopeRecipients(*message)
+  // Called once, right before the point after which the server may have the message: SMTP before the final
+  // "." of DATA, an HTTP API before its request, the outbox before its file is renamed into new/. A campaign
+  // records the recipient as sent there; false aborts the delivery (kTemporary, nothing sent). With the
+  // record and the point of no return this close, a crash can neither lose a message it recorded nor send
+  // one twice. Unset: nothing is called.
+  std::function<bool()> on_commit;
 };
 
 // A connection to one account's server or API. Blocking: call it from a job or through blocking().

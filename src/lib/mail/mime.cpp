@@ -209,11 +209,17 @@ BuiltMessage BuildMessage(const OutgoingMessage& m) {
     g_mime_object_set_header(root, "References", refs.c_str(), nullptr);
   }
   if (!m.list_unsubscribe_url.empty() || !m.list_unsubscribe_mailto.empty()) {
-    std::string value;
+    std::string value, raw;
     for (const auto* u : {&m.list_unsubscribe_url, &m.list_unsubscribe_mailto}) {
-      if (!u->empty()) value += (value.empty() ? "<" : ", <") + *u + ">";
+      if (u->empty()) continue;
+      value += (value.empty() ? "<" : ", <") + *u + ">";
+      raw += (raw.empty() ? " <" : ",\n <") + *u + ">";
     }
     g_mime_object_set_header(root, "List-Unsubscribe", value.c_str(), nullptr);
+    // GMime would fold a long URL as RFC 2047 encoded words, which no mail client reads as a link: the
+    // value is written as it is (URLs are ASCII without spaces, checked above), folded after the comma.
+    GMimeHeader* header = g_mime_header_list_get_header(g_mime_object_get_header_list(root), "List-Unsubscribe");
+    if (header) g_mime_header_set_raw_value(header, (raw + "\n").c_str());
     if (!m.list_unsubscribe_url.empty()) {
       g_mime_object_set_header(root, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click", nullptr);
     }

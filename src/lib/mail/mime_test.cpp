@@ -90,7 +90,9 @@ TEST(MimeBuild, RoundTripsThroughTheParser) {
   m.headers = {{"X-Campaign", "spring-2026 ✓"}};
   m.attachments = {{"résumé été.pdf", "application/pdf", std::string("%PDF-1.4\0\x01\xff binary", 18), "", ""},
                    {"logo.png", "image/png", "\x89PNG\r\n\x1a\n", "", "logo@poste"}};
-  m.list_unsubscribe_url = "https://example.com/u/abc?t=1";
+  // As long as a real signed token: GMime alone would fold it into unreadable encoded words.
+  m.list_unsubscribe_url =
+      "https://example.com/u/AQAAAAAAAAABAAAAAAAAAAFjYW1wLWYyNmQ3MmZhN2QtMzlAZXhhbXBsZS5jb23YJB-0Fgo";
   m.list_unsubscribe_mailto = "mailto:unsub@example.com?subject=unsubscribe";
   auto built = BuildMessage(m);
   ExpectWireSafe(built.bytes);
@@ -99,7 +101,11 @@ TEST(MimeBuild, RoundTripsThroughTheParser) {
   EXPECT_NE(built.bytes.find("Content-Type: multipart/related"), std::string::npos);
   EXPECT_NE(built.bytes.find("filename*=UTF-8''r%C3%A9sum%C3%A9"), std::string::npos) << built.bytes;
   EXPECT_EQ(built.bytes.find("iso-8859-1"), std::string::npos);
-  EXPECT_NE(head.find("List-Unsubscribe: <https://example.com/u/abc?t=1>,"), std::string::npos) << head;
+  EXPECT_NE(
+      head.find("List-Unsubscribe: <" + m.list_unsubscribe_url + ">,\r\n <" + m.list_unsubscribe_mailto + ">\r\n"),
+      std::string::npos)
+      << head;
+  EXPECT_EQ(head.find("=?us-ascii?"), std::string::npos) << head;
   EXPECT_NE(head.find("List-Unsubscribe-Post: List-Unsubscribe=One-Click"), std::string::npos);
 
   ParsedMessage p = ParseMessage(built.bytes);
@@ -115,6 +121,8 @@ TEST(MimeBuild, RoundTripsThroughTheParser) {
   EXPECT_EQ(p.date, 1700000000);
   EXPECT_EQ(p.text, "Bonjour Ana,\nligne deux\nligne trois\n");
   EXPECT_EQ(p.html, m.html);
+  ASSERT_NE(p.Header("list-unsubscribe"), nullptr);
+  EXPECT_NE(p.Header("list-unsubscribe")->find("<" + m.list_unsubscribe_url + ">"), std::string::npos);
   ASSERT_NE(p.Header("x-campaign"), nullptr);
   EXPECT_EQ(*p.Header("x-campaign"), "spring-2026 ✓");
   ASSERT_EQ(p.attachments.size(), 2u);

@@ -1,7 +1,8 @@
 #pragma once
 // For tests only (header-only, never linked into the server): a real HTTP/1.1 receiver on a loopback
 // address, run by a thread of the test process. It records each request and answers from a script of
-// responses (then 200 "ok"), closing the connection after each answer. Enough HTTP for libcurl's requests:
+// responses, then from a handler when one is set (stand-ins that check requests and answer like a real
+// API), then 200 "ok"; it closes the connection after each answer. Enough HTTP for libcurl's requests:
 // a request line, headers, and a Content-Length body.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -89,6 +91,12 @@ class HttpReceiver {
     std::lock_guard lock(mu_);
     for (auto& r : responses) script_.push_back(std::move(r));
   }
+  // Answers every request the script does not: called on the receiver's thread, one request at a time.
+  using Handler = std::function<ScriptedResponse(const ReceivedRequest&)>;
+  void Handle(Handler handler) {
+    std::lock_guard lock(mu_);
+    handler_ = std::move(handler);
+  }
   std::vector<ReceivedRequest> Requests() {
     std::lock_guard lock(mu_);
     return requests_;
@@ -135,14 +143,18 @@ class HttpReceiver {
     if (header_end == std::string::npos) return;
     request.body = data.substr(header_end + 4, length);
     ScriptedResponse response;
+    Handler handler;
     {
       std::lock_guard lock(mu_);
       requests_.push_back(request);
       if (!script_.empty()) {
         response = std::move(script_.front());
         script_.pop_front();
+      } else {
+        handler = handler_;
       }
     }
+    if (handler) response = handler(request);
     if (response.delay.count() > 0) std::this_thread::sleep_for(response.delay);
     std::string out = "HTTP/1.1 " + std::to_string(response.status) +
                       " Scripted\r\nContent-Length: " + std::to_string(response.body.size()) +
@@ -183,6 +195,7 @@ class HttpReceiver {
   std::thread thread_;
   std::mutex mu_;
   std::deque<ScriptedResponse> script_;
+  Handler handler_;
   std::vector<ReceivedRequest> requests_;
 };
 

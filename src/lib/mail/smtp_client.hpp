@@ -1,0 +1,71 @@
+#pragma once
+// SMTP delivery over libcurl (smtp:// with optional STARTTLS, or smtps://), AUTH PLAIN / LOGIN / XOAUTH2.
+// One SmtpTransport keeps its libcurl easy handle, so consecutive Send calls of a batch reuse the open
+// connection (no new TCP / TLS / EHLO / AUTH per message). Answers are mapped to DeliveryResult: 2xx sent,
+// 4xx and connection failures / timeouts temporary, 5xx permanent, with the server's exact last answer.
+//
+// Targets go through a TargetPolicy like the HTTP client's: the host is resolved here, checked, pinned
+// (CURLOPT_RESOLVE) and every socket libcurl opens is checked again. SmtpTargetPolicy() is the usual one for
+// mail: public and private networks (a relay on the LAN is normal for self-hosters), never loopback,
+// link-local (cloud metadata) or other special addresses unless listed.
+//
+// Blocking; one transport is used by one thread at a time.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/mail/delivery.hpp"
+#include "lib/net/target_policy.hpp"
+
+namespace poste::mail {
+
+enum class SmtpTls { kNone, kStartTls, kImplicit };
+enum class SmtpAuth { kNone, kPlain, kLogin, kXoauth2 };
+
+struct SmtpOptions {
+  std::string host;
+  std::uint16_t port = 587;
+  SmtpTls tls = SmtpTls::kStartTls;
+  SmtpAuth auth = SmtpAuth::kNone;
+  std::string username;
+  std::string password;                 // PLAIN / LOGIN
+  std::string bearer_token;             // XOAUTH2: the OAuth2 access token
+  std::string helo_name = "localhost";  // the EHLO argument
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds total_timeout{120000};  // per message
+  bool verify_tls = true;
+  net::TargetPolicy policy = net::TargetPolicy::AllowAll();
+};
+
+// Public and private networks (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7) plus `extra` entries
+// (networks, addresses, host names: e.g. "127.0.0.1" for a relay on the same machine). Throws
+// std::invalid_argument for a malformed entry.
+net::TargetPolicy SmtpTargetPolicy(const std::vector<std::string>& extra = {});
+
+class SmtpTransport : public Transport {
+ public:
+  explicit SmtpTransport(SmtpOptions options);
+  ~SmtpTransport() override;
+  SmtpTransport(const SmtpTransport&) = delete;
+  SmtpTransport& operator=(const SmtpTransport&) = delete;
+
+  DeliveryResult Send(const Delivery& delivery) override;
+  // Greeting, EHLO, STARTTLS and AUTH as configured, then NOOP: kSent with the NOOP's answer when the
+  // account works; otherwise the outcome and the server's answer (e.g. "535 5.7.8 Authentication failed").
+  DeliveryResult Check() override;
+
+  // TCP connections opened so far (a batch over one connection stays at 1).
+  int connections() const;
+
+  struct State;  // the easy handle and one transfer's dialogue (smtp_client.cpp)
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+// The id a server gave in its answer to DATA ("250 2.0.0 Ok: queued as 4F3A1" -> "4F3A1"), or "".
+std::string QueueIdOf(const std::string& answer);
+
+}  // namespace poste::mail

@@ -1,0 +1,98 @@
+#pragma once
+// Test helpers for the inbox against the test services' Dovecot: a folder of its own per test (created with
+// IMAP CREATE, deleted afterwards, so tests never see each other's mail on the shared mailbox), delivery
+// with dovecot-lda into that folder, and the IMAP client settings.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+
+#include "lib/mail/imap_client.hpp"
+
+namespace poste::inbox::testing {
+
+inline std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+inline mail::imap::ClientConfig DovecotClient() {
+  mail::imap::ClientConfig c;
+  c.host = Env("POSTE_TEST_IMAP_HOST");
+  c.port = std::atoi(Env("POSTE_TEST_IMAP_PORT").c_str());
+  c.tls = mail::imap::Tls::kNone;
+  c.username = Env("POSTE_TEST_IMAP_USER");
+  c.password = Env("POSTE_TEST_IMAP_PASSWORD");
+  c.policy = net::TargetPolicy::WithAllowList({"127.0.0.1"});
+  return c;
+}
+
+inline std::string UniqueFolder(const std::string& prefix) {
+  std::random_device rd;
+  return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()) + std::to_string(rd() % 1000);
+}
+
+// A folder of the test mailbox, created now and deleted with this object.
+class DovecotFolder {
+ public:
+  explicit DovecotFolder(const std::string& prefix) : name_(UniqueFolder(prefix)) {
+    if (Env("POSTE_TEST_IMAP_PORT").empty() || Env("POSTE_TEST_DOVECOT_CONF").empty()) {
+      ADD_FAILURE() << "the Dovecot of scripts/test-services is not configured: source its environment "
+                       "(POSTE_TEST_IMAP_*, POSTE_TEST_DOVECOT_CONF)";
+      return;
+    }
+    mail::imap::Client client(DovecotClient());
+    client.Connect();
+    client.Create(name_);
+    client.Logout();
+  }
+  ~DovecotFolder() {
+    try {
+      mail::imap::Client client(DovecotClient());
+      client.Connect();
+      client.Delete(name_);
+      client.Logout();
+    } catch (const std::exception&) {
+      // Already gone (a test that recreates it).
+    }
+  }
+  const std::string& name() const { return name_; }
+
+  // Deletes and creates the folder again: Dovecot gives it a new UIDVALIDITY.
+  void Recreate() {
+    mail::imap::Client client(DovecotClient());
+    client.Connect();
+    client.Delete(name_);
+    client.Create(name_);
+    client.Logout();
+  }
+
+  // Delivers `message` into the folder with dovecot-lda, as the MTA of a real installation would.
+  void Deliver(const std::string& message) {
+    const std::string command = "/usr/lib/dovecot/dovecot-lda -c '" + Env("POSTE_TEST_DOVECOT_CONF") + "' -d '" +
+                                Env("POSTE_TEST_IMAP_USER") + "' -m '" + name_ + "' -f sender@example.com";
+    FILE* pipe = ::popen(command.c_str(), "w");
+    ASSERT_NE(pipe, nullptr);
+    std::fwrite(message.data(), 1, message.size(), pipe);
+    const int status = ::pclose(pipe);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "dovecot-lda failed: " << status;
+  }
+
+  // The message's flags on the server.
+  std::vector<std::string> Flags(std::uint32_t uid) {
+    mail::imap::Client client(DovecotClient());
+    client.Connect();
+    client.Examine(name_);
+    auto m = client.FetchHeader(uid);
+    client.Logout();
+    return m ? m->flags : std::vector<std::string>{};
+  }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace poste::inbox::testing

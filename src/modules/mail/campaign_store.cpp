@@ -1,0 +1,335 @@
+#include "modules/mail/campaign_store.hpp"
+
+#include <soci/soci.h>
+
+#include <algorithm>
+
+#include "db/dialect.hpp"
+#include "db/query.hpp"
+#include "lib/json_dump.hpp"
+
+namespace poste::mail::campaign_store {
+namespace {
+
+using db::Query;
+
+constexpr const char* kCampaignColumns =
+    "id, site_id, name, account_id, template_id, subject, html, text, state, send_at, parallel, paused_reason,"
+    " created_by, created_at, updated_at, started_at, finished_at";
+
+// Binds an optional id as a placeholder (NULL when absent).
+std::optional<std::int64_t> Opt(long long v, soci::indicator ind) {
+  return ind == soci::i_ok ? std::optional<std::int64_t>(v) : std::nullopt;
+}
+
+struct CampaignRow {
+  long long id = 0, site_id = 0, account_id = 0, template_id = 0, send_at = 0, created_by = 0, created_at = 0,
+            updated_at = 0, started_at = 0, finished_at = 0;
+  int parallel = 0;
+  soci::indicator account_ind = soci::i_ok, template_ind = soci::i_ok, send_ind = soci::i_ok,
+                  created_by_ind = soci::i_ok, started_ind = soci::i_ok, finished_ind = soci::i_ok;
+  std::string state;
+  Campaign c;
+
+  void BindTo(Query& q) {
+    q.Into(id);
+    q.Into(site_id);
+    q.Into(c.name);
+    q.Into(account_id, account_ind);
+    q.Into(template_id, template_ind);
+    q.Into(c.subject);
+    q.Into(c.html);
+    q.Into(c.text);
+    q.Into(state);
+    q.Into(send_at, send_ind);
+    q.Into(parallel);
+    q.Into(c.paused_reason);
+    q.Into(created_by, created_by_ind);
+    q.Into(created_at);
+    q.Into(updated_at);
+    q.Into(started_at, started_ind);
+    q.Into(finished_at, finished_ind);
+  }
+  Campaign Get() const {
+    Campaign out = c;
+    out.id = id, out.site_id = site_id, out.parallel = parallel;
+    out.account_id = Opt(account_id, account_ind);
+    out.template_id = Opt(template_id, template_ind);
+    out.state = ParseCampaignState(state).value_or(CampaignState::kDraft);
+    out.send_at = Opt(send_at, send_ind);
+    out.created_by = Opt(created_by, created_by_ind);
+    out.created_at = created_at, out.updated_at = updated_at;
+    out.started_at = Opt(started_at, started_ind);
+    out.finished_at = Opt(finished_at, finished_ind);
+    return out;
+  }
+};
+
+constexpr const char* kRecipientColumns =
+    "id, campaign_id, site_id, line, email, name, variables, state, attempts, message_id, provider_id, last_error,"
+    " sent_at";
+
+struct RecipientRow {
+  long long id = 0, campaign_id = 0, site_id = 0, line = 0, sent_at = 0;
+  int attempts = 0;
+  soci::indicator sent_ind = soci::i_ok;
+  std::string state, variables;
+  CampaignRecipient r;
+
+  void BindTo(Query& q) {
+    q.Into(id);
+    q.Into(campaign_id);
+    q.Into(site_id);
+    q.Into(line);
+    q.Into(r.email);
+    q.Into(r.name);
+    q.Into(variables);
+    q.Into(state);
+    q.Into(attempts);
+    q.Into(r.message_id);
+    q.Into(r.provider_id);
+    q.Into(r.last_error);
+    q.Into(sent_at, sent_ind);
+  }
+  CampaignRecipient Get() const {
+    CampaignRecipient out = r;
+    out.id = id, out.campaign_id = campaign_id, out.site_id = site_id, out.line = line, out.attempts = attempts;
+    out.state = ParseRecipientState(state).value_or(RecipientState::kPending);
+    out.variables = nlohmann::json::parse(variables, nullptr, false);  // written by this store
+    if (!out.variables.is_object()) out.variables = nlohmann::json::object();
+    out.sent_at = Opt(sent_at, sent_ind);
+    return out;
+  }
+};
+
+std::string Lower(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+std::vector<CampaignRecipient> RecipientsWhere(soci::session& s, Query& q, const std::string& where,
+                                               const std::string& tail) {
+  RecipientRow row;
+  row.BindTo(q);
+  std::vector<CampaignRecipient> out;
+  if (q.Execute("SELECT " + std::string(kRecipientColumns) + " FROM mail_campaign_recipients WHERE " + where + tail)) {
+    do {
+      out.push_back(row.Get());
+    } while (q.Fetch());
+  }
+  (void)s;
+  return out;
+}
+
+}  // namespace
+
+std::int64_t InsertCampaign(soci::session& s, const Campaign& c) {
+  Query q(s);
+  long long id = 0;
+  q.Into(id);
+  q.Execute(
+      "INSERT INTO mail_campaigns (site_id, name, account_id, template_id, subject, html, text, state, send_at,"
+      " parallel, paused_reason, created_by, created_at, updated_at) VALUES (" +
+      q.Int(c.site_id) + ", " + q.Text(c.name) + ", " + q.Int(c.account_id) + ", " + q.Int(c.template_id) + ", " +
+      q.Text(c.subject) + ", " + q.Text(c.html) + ", " + q.Text(c.text) + ", " +
+      q.Text(std::string(CampaignStateName(c.state))) + ", " + q.Int(c.send_at) + ", " + q.Int(c.parallel) + ", " +
+      q.Text(c.paused_reason) + ", " + q.Int(c.created_by) + ", " + q.Int(c.created_at) + ", " + q.Int(c.updated_at) +
+      ") RETURNING id");
+  return id;
+}
+
+std::optional<Campaign> GetCampaign(soci::session& s, std::int64_t site_id, std::int64_t id, bool lock) {
+  Query q(s);
+  CampaignRow row;
+  row.BindTo(q);
+  if (!q.Execute("SELECT " + std::string(kCampaignColumns) + " FROM mail_campaigns WHERE id = " + q.Int(id) +
+                 " AND site_id = " + q.Int(site_id) + std::string(lock ? db::ForUpdate(db::DialectOf(s)) : ""))) {
+    return std::nullopt;
+  }
+  return row.Get();
+}
+
+CampaignPage ListCampaigns(soci::session& s, std::int64_t site_id, std::optional<std::int64_t> cursor, int limit) {
+  Query q(s);
+  CampaignRow row;
+  row.BindTo(q);
+  return db::NewestFirst<CampaignPage>(
+      q, "SELECT " + std::string(kCampaignColumns) + " FROM mail_campaigns WHERE site_id = " + q.Int(site_id), cursor,
+      limit, [&] { return row.Get(); });
+}
+
+void UpdateCampaign(soci::session& s, const Campaign& c) {
+  Query q(s);
+  q.Execute("UPDATE mail_campaigns SET name = " + q.Text(c.name) + ", account_id = " + q.Int(c.account_id) +
+            ", template_id = " + q.Int(c.template_id) + ", subject = " + q.Text(c.subject) +
+            ", html = " + q.Text(c.html) + ", text = " + q.Text(c.text) +
+            ", state = " + q.Text(std::string(CampaignStateName(c.state))) + ", send_at = " + q.Int(c.send_at) +
+            ", parallel = " + q.Int(c.parallel) + ", paused_reason = " + q.Text(c.paused_reason) + ", updated_at = " +
+            q.Int(c.updated_at) + ", started_at = " + q.Int(c.started_at) + ", finished_at = " + q.Int(c.finished_at) +
+            " WHERE id = " + q.Int(c.id) + " AND site_id = " + q.Int(c.site_id));
+}
+
+void DeleteCampaign(soci::session& s, std::int64_t site_id, std::int64_t id) {
+  const long long campaign = id, site = site_id;
+  s << "DELETE FROM mail_campaigns WHERE id = :id AND site_id = :site", soci::use(campaign), soci::use(site);
+}
+
+std::optional<std::int64_t> NextRetryAt(soci::session& s, std::int64_t campaign_id) {
+  const long long campaign = campaign_id;
+  long long at = 0;
+  soci::indicator ind = soci::i_null;
+  s << "SELECT MIN(retry_at) FROM mail_campaign_recipients WHERE campaign_id = :c AND state = 'pending'",
+      soci::use(campaign), soci::into(at, ind);
+  return Opt(at, ind);
+}
+
+RecipientCounts CountRecipients(soci::session& s, std::int64_t campaign_id) {
+  const long long campaign = campaign_id;
+  std::string state;
+  long long n = 0;
+  soci::statement st = (s.prepare << "SELECT state, COUNT(*) FROM mail_campaign_recipients"
+                                     " WHERE campaign_id = :c GROUP BY state",
+                        soci::use(campaign), soci::into(state), soci::into(n));
+  st.execute();
+  RecipientCounts counts;
+  while (st.fetch()) {
+    counts.total += n;
+    switch (ParseRecipientState(state).value_or(RecipientState::kPending)) {
+      case RecipientState::kPending:
+        counts.pending += n;
+        break;
+      case RecipientState::kClaimed:
+        counts.sending += n;
+        break;
+      case RecipientState::kSent:
+        counts.sent += n;
+        break;
+      case RecipientState::kFailed:
+        counts.failed += n;
+        break;
+      case RecipientState::kSkipped:
+        counts.skipped += n;
+        break;
+    }
+  }
+  return counts;
+}
+
+std::int64_t InsertRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
+                              const std::vector<CsvRecipient>& recipients) {
+  long long site = site_id, campaign = campaign_id, line = 0;
+  std::string email, key, name, variables;
+  soci::statement st =
+      (s.prepare << "INSERT INTO mail_campaign_recipients (campaign_id, site_id, line, email, email_key, name,"
+                    " variables) VALUES (:c, :site, :line, :email, :key, :name, :vars)"
+                    " ON CONFLICT (campaign_id, email_key) DO NOTHING",
+       soci::use(campaign), soci::use(site), soci::use(line), soci::use(email), soci::use(key), soci::use(name),
+       soci::use(variables));
+  std::int64_t added = 0;
+  for (const auto& r : recipients) {
+    line = static_cast<long long>(r.line);
+    email = r.mailbox.email;
+    key = Lower(email);
+    name = r.mailbox.name;
+    nlohmann::json vars = nlohmann::json::object();
+    for (const auto& [k, v] : r.variables) vars[k] = v;
+    variables = DumpJson(vars);
+    st.execute(true);
+    added += st.get_affected_rows();
+  }
+  return added;
+}
+
+void DeleteRecipients(soci::session& s, std::int64_t campaign_id) {
+  const long long campaign = campaign_id;
+  s << "DELETE FROM mail_campaign_recipients WHERE campaign_id = :c", soci::use(campaign);
+}
+
+RecipientPage ListRecipients(soci::session& s, std::int64_t campaign_id, std::optional<RecipientState> state,
+                             std::optional<std::int64_t> after, int limit) {
+  Query q(s);
+  std::string where = "campaign_id = " + q.Int(campaign_id);
+  if (state) where += " AND state = " + q.Text(std::string(RecipientStateName(*state)));
+  if (after) where += " AND id > " + q.Int(*after);
+  RecipientPage page;
+  page.items = RecipientsWhere(s, q, where, " ORDER BY id LIMIT " + std::to_string(limit + 1));
+  if (page.items.size() > static_cast<std::size_t>(limit)) {
+    page.items.pop_back();
+    page.next_cursor = page.items.back().id;
+  }
+  return page;
+}
+
+std::optional<CampaignRecipient> GetRecipient(soci::session& s, std::int64_t campaign_id, std::int64_t id) {
+  Query q(s);
+  auto rows = RecipientsWhere(s, q, "campaign_id = " + q.Int(campaign_id) + " AND id = " + q.Int(id), "");
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
+std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t campaign_id) {
+  Query q(s);
+  auto rows = RecipientsWhere(s, q, "campaign_id = " + q.Int(campaign_id), " ORDER BY id LIMIT 1");
+  if (rows.empty()) return std::nullopt;
+  return rows.front();
+}
+
+std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t campaign_id, std::int64_t job_id, int limit,
+                                     std::int64_t now_ms) {
+  const auto dialect = db::DialectOf(s);
+  {
+    Query q(s);
+    q.Execute("UPDATE mail_campaign_recipients SET state = 'claimed', claimed_by = " + q.Int(job_id) +
+              " WHERE id IN (SELECT id FROM mail_campaign_recipients WHERE campaign_id = " + q.Int(campaign_id) +
+              " AND state = 'pending' AND (retry_at IS NULL OR retry_at <= " + q.Int(now_ms) + ") ORDER BY id LIMIT " +
+              std::to_string(std::max(limit, 0)) + std::string(db::ForUpdateSkipLocked(dialect)) + ")");
+  }
+  Query q(s);
+  return RecipientsWhere(
+      s, q, "campaign_id = " + q.Int(campaign_id) + " AND state = 'claimed' AND claimed_by = " + q.Int(job_id),
+      " ORDER BY id LIMIT " + std::to_string(std::max(limit, 0)));
+}
+
+bool MarkSent(soci::session& s, std::int64_t recipient_id, std::int64_t job_id, const std::string& message_id,
+              std::int64_t now_ms) {
+  const long long id = recipient_id, job = job_id, now = now_ms;
+  soci::statement st = (s.prepare << "UPDATE mail_campaign_recipients SET state = 'sent', message_id = :mid,"
+                                     " sent_at = :now WHERE id = :id AND state = 'claimed' AND claimed_by = :job",
+                        soci::use(message_id), soci::use(now), soci::use(id), soci::use(job));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
+bool RecordOutcome(soci::session& s, const CampaignRecipient& r, std::int64_t job_id,
+                   std::optional<std::int64_t> retry_at) {
+  const long long id = r.id, campaign = r.campaign_id, job = job_id, sent = r.sent_at.value_or(0),
+                  retry = retry_at.value_or(0);
+  const int attempts = r.attempts;
+  const std::string state(RecipientStateName(r.state));
+  soci::indicator sent_ind = r.sent_at ? soci::i_ok : soci::i_null, retry_ind = retry_at ? soci::i_ok : soci::i_null;
+  soci::statement st =
+      (s.prepare << "UPDATE mail_campaign_recipients SET state = :state, claimed_by = NULL, attempts = :attempts,"
+                    " message_id = :mid, provider_id = :pid, last_error = :err, sent_at = :sent, retry_at = :retry"
+                    " WHERE id = :id AND campaign_id = :c AND claimed_by = :job",
+       soci::use(state), soci::use(attempts), soci::use(r.message_id), soci::use(r.provider_id),
+       soci::use(r.last_error), soci::use(sent, sent_ind), soci::use(retry, retry_ind), soci::use(id),
+       soci::use(campaign), soci::use(job));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
+}
+
+void ReleaseClaims(soci::session& s, std::int64_t campaign_id, std::int64_t job_id) {
+  const long long campaign = campaign_id, job = job_id;
+  s << "UPDATE mail_campaign_recipients SET state = 'pending', claimed_by = NULL"
+       " WHERE campaign_id = :c AND state = 'claimed' AND claimed_by = :job",
+      soci::use(campaign), soci::use(job);
+}
+
+void ReleaseAllClaims(soci::session& s, std::int64_t campaign_id) {
+  const long long campaign = campaign_id;
+  s << "UPDATE mail_campaign_recipients SET state = 'pending', claimed_by = NULL"
+       " WHERE campaign_id = :c AND state = 'claimed'",
+      soci::use(campaign);
+}
+
+}  // namespace poste::mail::campaign_store

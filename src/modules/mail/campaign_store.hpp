@@ -1,0 +1,66 @@
+#pragma once
+// The mail_campaigns and mail_campaign_recipients tables: SQL and nothing else, on the caller's session
+// (Database::Write for changes). Every function is scoped by site, directly or through a campaign the caller
+// loaded for its site.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/mail/recipients_csv.hpp"
+#include "modules/mail/campaign_types.hpp"
+
+namespace soci {
+class session;
+}
+
+namespace poste::mail::campaign_store {
+
+struct CampaignPage {
+  std::vector<Campaign> items;  // newest first
+  std::optional<std::int64_t> next_cursor;
+};
+struct RecipientPage {
+  std::vector<CampaignRecipient> items;  // in import order
+  std::optional<std::int64_t> next_cursor;
+};
+
+std::int64_t InsertCampaign(soci::session& s, const Campaign& c);
+// lock: FOR UPDATE on PostgreSQL (state changes take it).
+std::optional<Campaign> GetCampaign(soci::session& s, std::int64_t site_id, std::int64_t id, bool lock = false);
+CampaignPage ListCampaigns(soci::session& s, std::int64_t site_id, std::optional<std::int64_t> cursor, int limit);
+// Writes every column but id, site_id, created_by and created_at.
+void UpdateCampaign(soci::session& s, const Campaign& c);
+void DeleteCampaign(soci::session& s, std::int64_t site_id, std::int64_t id);
+
+RecipientCounts CountRecipients(soci::session& s, std::int64_t campaign_id);
+// The earliest retry time of the pending rows (nullopt when none waits for one).
+std::optional<std::int64_t> NextRetryAt(soci::session& s, std::int64_t campaign_id);
+// Adds the recipients not already in the campaign (by address, case-insensitive); returns how many.
+std::int64_t InsertRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
+                              const std::vector<CsvRecipient>& recipients);
+void DeleteRecipients(soci::session& s, std::int64_t campaign_id);
+RecipientPage ListRecipients(soci::session& s, std::int64_t campaign_id, std::optional<RecipientState> state,
+                             std::optional<std::int64_t> after, int limit);
+std::optional<CampaignRecipient> GetRecipient(soci::session& s, std::int64_t campaign_id, std::int64_t id);
+std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t campaign_id);
+
+// The rows a batch job works on: those it claimed before (a run of the same job that died) and then pending
+// rows claimed now for it, up to `limit` in all, in id order. PostgreSQL skips rows other jobs are claiming
+// (SKIP LOCKED); SQLite's single writer serialises the claims.
+// Pending rows waiting for a retry are not taken before their retry time.
+std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t campaign_id, std::int64_t job_id, int limit,
+                                     std::int64_t now_ms);
+// claimed -> sent with the message id, if the row is still claimed by the job; whether it was.
+bool MarkSent(soci::session& s, std::int64_t recipient_id, std::int64_t job_id, const std::string& message_id,
+              std::int64_t now_ms);
+// The outcome of a try: state, attempts, provider id and the server's answer (claimed_by cleared), if the
+// job still holds the row (claimed, or sent by it); whether it did.
+bool RecordOutcome(soci::session& s, const CampaignRecipient& r, std::int64_t job_id,
+                   std::optional<std::int64_t> retry_at = {});
+// Rows the job still holds go back to pending (the campaign was paused or the job stops early).
+void ReleaseClaims(soci::session& s, std::int64_t campaign_id, std::int64_t job_id);
+// Rows of jobs that no longer exist (cancelled or dead) go back to pending: resuming a campaign.
+void ReleaseAllClaims(soci::session& s, std::int64_t campaign_id);
+
+}  // namespace poste::mail::campaign_store

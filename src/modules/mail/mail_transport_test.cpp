@@ -1,0 +1,69 @@
+#include "modules/mail/mail_transport.hpp"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "lib/mail/smtp_client.hpp"
+#include "modules/mail/outbox_transport.hpp"
+
+namespace poste::mail {
+namespace {
+
+Account Of(const std::string& type) {
+  Account a;
+  a.id = 3;
+  a.site_id = 7;
+  a.type = type;
+  a.from = {"", "me@example.com"};
+  return a;
+}
+
+TEST(MailTransport, EachTypeMapsToItsTransport) {
+  TransportSettings settings;
+  settings.outbox_root = "/tmp/poste-outbox-root";
+  auto outbox = MakeTransport(Of("outbox"), settings);
+  ASSERT_NE(dynamic_cast<OutboxTransport*>(outbox.get()), nullptr);
+  EXPECT_EQ(dynamic_cast<OutboxTransport*>(outbox.get())->dir(), "/tmp/poste-outbox-root/7");
+  auto smtp = Of("smtp");
+  smtp.settings = {{"host", "smtp.example.com"}};
+  EXPECT_NE(dynamic_cast<SmtpTransport*>(MakeTransport(smtp, settings).get()), nullptr);
+  for (const char* type : {"sendgrid", "ses", "gmail", "outlook"}) {
+    auto r = MakeTransport(Of(type), settings)->Check();
+    EXPECT_EQ(r.outcome, DeliveryOutcome::kPermanent) << type;
+    EXPECT_EQ(r.answer, std::string("the ") + type + " account type is not available yet");
+  }
+}
+
+TEST(MailTransport, ProviderHooksPlugIn) {
+  TransportSettings settings;
+  int built = 0;
+  settings.sendgrid = [&](const Account& a) {
+    ++built;
+    EXPECT_EQ(a.type, "sendgrid");
+    return std::make_unique<OutboxTransport>("/nonexistent/never-used");
+  };
+  auto t = MakeTransport(Of("sendgrid"), settings);
+  EXPECT_EQ(built, 1);
+  EXPECT_NE(dynamic_cast<OutboxTransport*>(t.get()), nullptr);
+  // Gmail: XOAUTH2 over SMTP with a token from the hook; a token endpoint that fails is a temporary failure.
+  settings.oauth_access_token = [](const Account&) -> std::string { throw std::runtime_error("invalid_grant"); };
+  auto gmail = Of("gmail");
+  gmail.settings = {{"username", "me@gmail.com"}};
+  auto r = MakeTransport(gmail, settings)->Check();
+  EXPECT_EQ(r.outcome, DeliveryOutcome::kTemporary);
+  EXPECT_EQ(r.answer, "the OAuth2 token could not be refreshed: invalid_grant");
+}
+
+TEST(MailTransport, AnswersAreMadeStorable) {
+  EXPECT_EQ(StorableAnswer("550 5.1.1 No such user"), "550 5.1.1 No such user");
+  EXPECT_EQ(StorableAnswer("Réponse refusée"), "Réponse refusée");
+  EXPECT_EQ(StorableAnswer(std::string("bad\0nul\xff", 8)), "bad?nul?");
+  EXPECT_EQ(StorableAnswer(std::string(5000, 'x')).size(), 2000u);
+  const auto cut = StorableAnswer(std::string(1999, 'x') + "é");  // the cut splits the character
+  EXPECT_EQ(cut.size(), 2000u);
+  EXPECT_EQ(cut.back(), '?');
+}
+
+}  // namespace
+}  // namespace poste::mail
