@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "db/dialect.hpp"
+#include "db/like.hpp"
 #include "db/query.hpp"
 
 namespace poste::contacts::store {
@@ -49,16 +50,6 @@ struct Row {
     return out;
   }
 };
-
-// A LIKE pattern matching `text` literally anywhere (with ESCAPE '\').
-std::string ContainsPattern(std::string_view text) {
-  std::string out = "%";
-  for (char ch : text) {
-    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
-    out += ch;
-  }
-  return out + "%";
-}
 
 }  // namespace
 
@@ -112,7 +103,7 @@ ContactPage List(soci::session& s, std::int64_t site_id, const ContactFilter& f)
   if (f.to_ms) sql += " AND created_at < " + q.Int(*f.to_ms);
   if (!f.q.empty()) {
     const std::string like(db::CaseInsensitiveLike(db::DialectOf(s)));
-    const std::string pattern = ContainsPattern(f.q);
+    const std::string pattern = db::ContainsPattern(f.q);
     std::string any;
     for (const char* column : {"name", "email", "subject", "message"}) {
       any += (any.empty() ? "" : " OR ") + std::string(column) + " " + like + " " + q.Text(pattern) + " ESCAPE '\\'";

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "db/dialect.hpp"
+#include "db/like.hpp"
 #include "db/query.hpp"
 
 namespace poste::inbox::store {
@@ -132,16 +133,6 @@ struct MessageRow {
     return out;
   }
 };
-
-// A LIKE pattern matching `text` literally anywhere (with ESCAPE '\').
-std::string ContainsPattern(std::string_view text) {
-  std::string out = "%";
-  for (char ch : text) {
-    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
-    out += ch;
-  }
-  return out + "%";
-}
 
 std::vector<std::int64_t> ThreadIds(Query& q, const std::string& sql) {
   long long thread = 0;
@@ -415,7 +406,7 @@ MessagePage ListMessages(soci::session& s, const std::vector<std::int64_t>& acco
   sql += f.archived ? " AND archived = 1" : " AND archived = 0";
   if (!f.q.empty()) {
     const std::string like(db::CaseInsensitiveLike(db::DialectOf(s)));
-    const std::string pattern = ContainsPattern(f.q);
+    const std::string pattern = db::ContainsPattern(f.q);
     std::string any;
     for (const char* column : {"subject", "from_name", "from_email", "text_body"}) {
       any += (any.empty() ? "" : " OR ") + std::string(column) + " " + like + " " + q.Text(pattern) + " ESCAPE '\\'";

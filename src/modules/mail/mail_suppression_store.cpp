@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "db/dialect.hpp"
+#include "db/like.hpp"
 #include "db/query.hpp"
 
 namespace poste::mail::suppression_store {
@@ -44,15 +45,6 @@ struct Row {
     return out;
   }
 };
-
-std::string ContainsPattern(std::string_view text) {
-  std::string out = "%";
-  for (char ch : text) {
-    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
-    out += ch;
-  }
-  return out + "%";
-}
 
 std::optional<Suppression> GetWhere(soci::session& s, std::int64_t site_id, const std::optional<std::int64_t>& id,
                                     const std::string* email) {
@@ -127,8 +119,8 @@ SuppressionPage List(soci::session& s, std::int64_t site_id, const SuppressionFi
   std::string sql = "SELECT " + std::string(kColumns) + " FROM mail_suppressions WHERE site_id = " + q.Int(site_id);
   if (f.reason) sql += " AND reason = " + q.Text(std::string(ReasonName(*f.reason)));
   if (!f.q.empty()) {
-    sql += " AND email " + std::string(db::CaseInsensitiveLike(db::DialectOf(s))) + " " + q.Text(ContainsPattern(f.q)) +
-           " ESCAPE '\\'";
+    sql += " AND email " + std::string(db::CaseInsensitiveLike(db::DialectOf(s))) + " " +
+           q.Text(db::ContainsPattern(f.q)) + " ESCAPE '\\'";
   }
   return db::NewestFirst<SuppressionPage>(q, std::move(sql), f.cursor, limit, [&] { return row.Get(); });
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "db/dialect.hpp"
+#include "db/like.hpp"
 #include "db/query.hpp"
 
 namespace poste::mail::template_store {
@@ -42,16 +43,6 @@ struct Row {
   }
 };
 
-// A LIKE pattern matching `text` literally anywhere (with ESCAPE '\').
-std::string ContainsPattern(std::string_view text) {
-  std::string out = "%";
-  for (char ch : text) {
-    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
-    out += ch;
-  }
-  return out + "%";
-}
-
 }  // namespace
 
 std::int64_t Insert(soci::session& s, std::int64_t site_id, const NewMailTemplate& t,
@@ -86,8 +77,8 @@ MailTemplatePage List(soci::session& s, std::int64_t site_id, const MailTemplate
   row.BindTo(q);
   std::string sql = "SELECT " + std::string(kColumns) + " FROM mail_templates WHERE site_id = " + q.Int(site_id);
   if (!f.q.empty()) {
-    sql += " AND name " + std::string(db::CaseInsensitiveLike(db::DialectOf(s))) + " " + q.Text(ContainsPattern(f.q)) +
-           " ESCAPE '\\'";
+    sql += " AND name " + std::string(db::CaseInsensitiveLike(db::DialectOf(s))) + " " +
+           q.Text(db::ContainsPattern(f.q)) + " ESCAPE '\\'";
   }
   return db::NewestFirst<MailTemplatePage>(q, std::move(sql), f.cursor, limit, [&] { return row.Get(); });
 }

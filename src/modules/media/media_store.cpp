@@ -7,6 +7,7 @@
 #include <map>
 
 #include "db/dialect.hpp"
+#include "db/like.hpp"
 #include "db/query.hpp"
 
 namespace poste::media::store {
@@ -51,16 +52,6 @@ struct Row {
     return out;
   }
 };
-
-// A LIKE pattern matching `text` literally anywhere (with ESCAPE '\').
-std::string ContainsPattern(std::string_view text) {
-  std::string out = "%";
-  for (char ch : text) {
-    if (ch == '%' || ch == '_' || ch == '\\') out += '\\';
-    out += ch;
-  }
-  return out + "%";
-}
 
 // Fills the variants of `items` in one query.
 void LoadVariants(soci::session& s, std::vector<MediaItem>& items) {
@@ -156,7 +147,7 @@ MediaPage List(soci::session& s, std::int64_t site_id, const ListFilter& f) {
   if (f.to_ms) sql += " AND created_at < " + q.Int(*f.to_ms);
   if (f.q && !f.q->empty()) {
     const std::string like(db::CaseInsensitiveLike(db::DialectOf(s)));
-    const std::string pattern = ContainsPattern(*f.q);
+    const std::string pattern = db::ContainsPattern(*f.q);
     sql += " AND (filename " + like + " " + q.Text(pattern) + " ESCAPE '\\' OR alt " + like + " " + q.Text(pattern) +
            " ESCAPE '\\')";
   }
