@@ -18,6 +18,7 @@
 #include "modules/mail/mail_message_store.hpp"
 #include "modules/mail/mail_message_time.hpp"
 #include "modules/mail/mail_transport.hpp"
+#include "modules/webhooks/webhook_events.hpp"
 
 namespace poste::mail {
 
@@ -43,6 +44,20 @@ bool IsIdempotencyKey(const std::string& key) {
 double RandomJitter() {
   thread_local std::mt19937 gen{std::random_device{}()};
   return std::uniform_real_distribution<double>(-1.0, 1.0)(gen);
+}
+
+// The data of email.sent / email.failed webhook events.
+nlohmann::json EventData(const Message& m) {
+  nlohmann::json to = nlohmann::json::array();
+  for (const auto* list : {&m.request.to, &m.request.cc, &m.request.bcc}) {
+    for (const auto& r : *list) to.push_back(r.email);
+  }
+  return {{"message_id", m.id},
+          {"header_message_id", m.message_id},
+          {"to", to},
+          {"attempts", m.attempts},
+          {"provider_message_id", m.provider_message_id},
+          {"error", m.state == MessageState::kFailed ? m.last_error : std::string()}};
 }
 
 }  // namespace
@@ -277,6 +292,10 @@ void MailMessagesService::HandleSend(const jobs::Job& job) {
         break;
     }
     message_store::SaveOutcome(s, *m, now);
+    if (m->state == MessageState::kSent || m->state == MessageState::kFailed) {
+      webhooks::EmitIn(queue_, s, site_id, m->state == MessageState::kSent ? "email.sent" : "email.failed",
+                       EventData(*m));
+    }
   });
   if (result.outcome != DeliveryOutcome::kSent) {
     spdlog::info("mail message {} of site {}: {} ({})", id, site_id,

@@ -130,6 +130,21 @@ class MailMessagesTest : public poste::testing::DbTest {
     r.html = "<p>Hello <b>" + token_ + "</b></p>";
     return r;
   }
+  // The webhook events queued so far: (type, data).
+  std::vector<std::pair<std::string, nlohmann::json>> Events() {
+    std::vector<std::pair<std::string, nlohmann::json>> out;
+    db().Read([&](soci::session& s) {
+      std::string payload;
+      soci::statement st =
+          (s.prepare << "SELECT payload FROM jobs WHERE kind = 'webhook.event' ORDER BY id", soci::into(payload));
+      st.execute();
+      while (st.fetch()) {
+        auto event = nlohmann::json::parse(payload);
+        out.emplace_back(event["type"], event["data"]);
+      }
+    });
+    return out;
+  }
   // Runs every due mail.send job; returns how many ran.
   int RunJobs() {
     int ran = 0;
@@ -226,6 +241,13 @@ TEST_P(MailMessagesTest, SentThroughSmtpAndParsedBack) {
   EXPECT_EQ(*parsed.Header("X-Campaign"), "c-1");
   EXPECT_NE(parsed.html.find("<b>" + token_ + "</b>"), std::string::npos);
   EXPECT_NE(parsed.text.find(token_), std::string::npos);
+  // An email.sent webhook event, in the transaction that recorded the message as sent.
+  auto events = Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].first, "email.sent");
+  EXPECT_EQ(events[0].second["message_id"], queued.message.id);
+  EXPECT_EQ(events[0].second["to"], nlohmann::json({"ada@example.com", "cc@example.org", "hidden@example.net"}));
+  EXPECT_EQ(events[0].second["error"], "");
 }
 
 TEST_P(MailMessagesTest, TemporaryFailuresRetryWithBackoffThenFail) {
@@ -236,6 +258,7 @@ TEST_P(MailMessagesTest, TemporaryFailuresRetryWithBackoffThenFail) {
   EXPECT_EQ(m.state, MessageState::kQueued);
   EXPECT_EQ(m.attempts, 1);
   EXPECT_EQ(m.last_error, "451 4.3.0 Temporary failure requested by the capture server");
+  EXPECT_TRUE(Events().empty()) << "no event while the message is retried";
   EXPECT_EQ(RunJobs(), 0) << "the retry waits its backoff";
   now_ += jobs::JobQueue::RetryDelayMs(1, 0.0);
   EXPECT_EQ(RunJobs(), 1);
@@ -258,6 +281,10 @@ TEST_P(MailMessagesTest, PermanentFailuresFailAtOnceWithTheExactAnswer) {
   EXPECT_EQ(m.state, MessageState::kFailed);
   EXPECT_EQ(m.attempts, 1);
   EXPECT_EQ(m.last_error, "550 5.1.1 Recipient rejected by the capture server");
+  auto events = Events();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].first, "email.failed");
+  EXPECT_EQ(events[0].second["error"], "550 5.1.1 Recipient rejected by the capture server");
   now_ += 3'600'000;
   EXPECT_EQ(RunJobs(), 0);
 }

@@ -18,10 +18,10 @@ namespace poste::webhooks {
 
 inline constexpr std::string_view kEventJobKind = "webhook.event";
 
-// The event types subscriptions may choose (mail events join with the mail engine).
-inline constexpr std::string_view kEventTypes[] = {"entry.created",   "entry.updated", "entry.deleted",
-                                                   "entry.published", "media.created", "media.deleted",
-                                                   "contact.received"};
+// The event types subscriptions may choose.
+inline constexpr std::string_view kEventTypes[] = {"entry.created",    "entry.updated", "entry.deleted",
+                                                   "entry.published",  "media.created", "media.deleted",
+                                                   "contact.received", "email.sent",    "email.failed"};
 
 bool IsEventType(std::string_view type);
 
