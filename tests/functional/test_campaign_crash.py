@@ -21,7 +21,7 @@ RECIPIENTS = 240
 PER_SECOND = 60
 
 
-def env_or_skip(name):
+def required_env(name):
     value = os.environ.get(name, "")
     if not value:
         raise AssertionError("%s is not set: run through scripts/run-tests (it starts the test services)" % name)
@@ -30,9 +30,9 @@ def env_or_skip(name):
 
 class CampaignCrash(unittest.TestCase):
     def setUp(self):
-        self.capture_dir = env_or_skip("POSTE_TEST_SMTP_CAPTURE_DIR")
-        self.smtp_host = env_or_skip("POSTE_TEST_SMTP_HOST")
-        self.smtp_port = int(env_or_skip("POSTE_TEST_SMTP_PORT"))
+        self.capture_dir = required_env("POSTE_TEST_SMTP_CAPTURE_DIR")
+        self.smtp_host = required_env("POSTE_TEST_SMTP_HOST")
+        self.smtp_port = int(required_env("POSTE_TEST_SMTP_PORT"))
         self.token = uuid.uuid4().hex[:12]
         self.env = {
             "POSTE_ADMIN_EMAIL": ADMIN_EMAIL,

@@ -19,8 +19,6 @@ AppError WrongState(const Campaign& c, std::string_view wanted) {
                             std::string(wanted) + ".");
 }
 
-constexpr int kMaxPreviewRecipients = 1;
-
 }  // namespace
 
 nlohmann::json RecipientVariables(const CampaignRecipient& r) {
@@ -171,7 +169,7 @@ campaign_store::RecipientPage CampaignService::Recipients(std::int64_t site_id, 
                                                           std::optional<std::int64_t> after, int limit) {
   return db_.ReadValue([&](soci::session& s) {
     if (!campaign_store::GetCampaign(s, site_id, id)) throw NoCampaign();
-    return campaign_store::ListRecipients(s, id, state, after, limit);
+    return campaign_store::ListRecipients(s, site_id, id, state, after, limit);
   });
 }
 
@@ -180,8 +178,8 @@ CampaignPreview CampaignService::Preview(std::int64_t site_id, std::int64_t id,
   auto [c, recipient] = db_.ReadValue([&](soci::session& s) {
     auto c = campaign_store::GetCampaign(s, site_id, id);
     if (!c) throw NoCampaign();
-    std::optional<CampaignRecipient> r =
-        recipient_id ? campaign_store::GetRecipient(s, id, *recipient_id) : campaign_store::FirstRecipient(s, id);
+    std::optional<CampaignRecipient> r = recipient_id ? campaign_store::GetRecipient(s, site_id, id, *recipient_id)
+                                                      : campaign_store::FirstRecipient(s, site_id, id);
     if (recipient_id && !r) throw AppError::NotFound("No such recipient in this campaign.");
     return std::make_pair(*c, r);
   });
@@ -195,16 +193,15 @@ CampaignPreview CampaignService::Preview(std::int64_t site_id, std::int64_t id,
   }
   preview.missing_variables = compiled.MissingVariables(vars);
   preview.content = compiled.Render(vars);
-  (void)kMaxPreviewRecipients;
+  preview.account_id = c.account_id;
   return preview;
 }
 
 std::int64_t CampaignService::SendTest(const audit::Origin& origin, std::int64_t site_id, std::int64_t id,
                                        const Mailbox& to, std::optional<std::int64_t> recipient_id) {
   auto preview = Preview(site_id, id, recipient_id);
-  const auto c = Get(site_id, id);
   preview.content.subject = "[Test] " + preview.content.subject;
-  return hooks_.send_test(origin, site_id, c.account_id, to, preview.content);
+  return hooks_.send_test(origin, site_id, preview.account_id, to, preview.content);
 }
 
 void CampaignService::QueueLanes(soci::session& s, const Campaign& c, const std::string& reason) {

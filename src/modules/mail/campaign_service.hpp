@@ -74,6 +74,7 @@ struct CampaignPreview {
   std::string email;
   RenderedMessage content;
   std::vector<std::string> missing_variables;
+  std::optional<std::int64_t> account_id;  // the campaign's (a test send goes through it)
 };
 
 struct ImportResult {

@@ -107,8 +107,7 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::vector<CampaignRecipient> RecipientsWhere(soci::session& s, Query& q, const std::string& where,
-                                               const std::string& tail) {
+std::vector<CampaignRecipient> RecipientsWhere(Query& q, const std::string& where, const std::string& tail) {
   RecipientRow row;
   row.BindTo(q);
   std::vector<CampaignRecipient> out;
@@ -117,7 +116,6 @@ std::vector<CampaignRecipient> RecipientsWhere(soci::session& s, Query& q, const
       out.push_back(row.Get());
     } while (q.Fetch());
   }
-  (void)s;
   return out;
 }
 
@@ -245,14 +243,14 @@ void DeleteRecipients(soci::session& s, std::int64_t campaign_id) {
   s << "DELETE FROM mail_campaign_recipients WHERE campaign_id = :c", soci::use(campaign);
 }
 
-RecipientPage ListRecipients(soci::session& s, std::int64_t campaign_id, std::optional<RecipientState> state,
-                             std::optional<std::int64_t> after, int limit) {
+RecipientPage ListRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
+                             std::optional<RecipientState> state, std::optional<std::int64_t> after, int limit) {
   Query q(s);
-  std::string where = "campaign_id = " + q.Int(campaign_id);
+  std::string where = "campaign_id = " + q.Int(campaign_id) + " AND site_id = " + q.Int(site_id);
   if (state) where += " AND state = " + q.Text(std::string(RecipientStateName(*state)));
   if (after) where += " AND id > " + q.Int(*after);
   RecipientPage page;
-  page.items = RecipientsWhere(s, q, where, " ORDER BY id LIMIT " + std::to_string(limit + 1));
+  page.items = RecipientsWhere(q, where, " ORDER BY id LIMIT " + std::to_string(limit + 1));
   if (page.items.size() > static_cast<std::size_t>(limit)) {
     page.items.pop_back();
     page.next_cursor = page.items.back().id;
@@ -260,16 +258,19 @@ RecipientPage ListRecipients(soci::session& s, std::int64_t campaign_id, std::op
   return page;
 }
 
-std::optional<CampaignRecipient> GetRecipient(soci::session& s, std::int64_t campaign_id, std::int64_t id) {
+std::optional<CampaignRecipient> GetRecipient(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
+                                              std::int64_t id) {
   Query q(s);
-  auto rows = RecipientsWhere(s, q, "campaign_id = " + q.Int(campaign_id) + " AND id = " + q.Int(id), "");
+  auto rows = RecipientsWhere(
+      q, "campaign_id = " + q.Int(campaign_id) + " AND site_id = " + q.Int(site_id) + " AND id = " + q.Int(id), "");
   if (rows.empty()) return std::nullopt;
   return rows.front();
 }
 
-std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t campaign_id) {
+std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t site_id, std::int64_t campaign_id) {
   Query q(s);
-  auto rows = RecipientsWhere(s, q, "campaign_id = " + q.Int(campaign_id), " ORDER BY id LIMIT 1");
+  auto rows = RecipientsWhere(q, "campaign_id = " + q.Int(campaign_id) + " AND site_id = " + q.Int(site_id),
+                              " ORDER BY id LIMIT 1");
   if (rows.empty()) return std::nullopt;
   return rows.front();
 }
@@ -286,7 +287,7 @@ std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t campaign_id,
   }
   Query q(s);
   return RecipientsWhere(
-      s, q, "campaign_id = " + q.Int(campaign_id) + " AND state = 'claimed' AND claimed_by = " + q.Int(job_id),
+      q, "campaign_id = " + q.Int(campaign_id) + " AND state = 'claimed' AND claimed_by = " + q.Int(job_id),
       " ORDER BY id LIMIT " + std::to_string(std::max(limit, 0)));
 }
 

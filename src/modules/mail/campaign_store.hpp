@@ -40,10 +40,11 @@ std::optional<std::int64_t> NextRetryAt(soci::session& s, std::int64_t campaign_
 std::int64_t InsertRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
                               const std::vector<CsvRecipient>& recipients);
 void DeleteRecipients(soci::session& s, std::int64_t campaign_id);
-RecipientPage ListRecipients(soci::session& s, std::int64_t campaign_id, std::optional<RecipientState> state,
-                             std::optional<std::int64_t> after, int limit);
-std::optional<CampaignRecipient> GetRecipient(soci::session& s, std::int64_t campaign_id, std::int64_t id);
-std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t campaign_id);
+RecipientPage ListRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
+                             std::optional<RecipientState> state, std::optional<std::int64_t> after, int limit);
+std::optional<CampaignRecipient> GetRecipient(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
+                                              std::int64_t id);
+std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t site_id, std::int64_t campaign_id);
 
 // The rows a batch job works on: those it claimed before (a run of the same job that died) and then pending
 // rows claimed now for it, up to `limit` in all, in id order. PostgreSQL skips rows other jobs are claiming
