@@ -2,6 +2,8 @@
 #include <filesystem>
 
 #include "app/parts.hpp"
+#include "lib/crypto/encoding.hpp"
+#include "lib/crypto/hash.hpp"
 #include "lib/mail/oauth2.hpp"
 #include "lib/mail/sendgrid.hpp"
 #include "lib/mail/ses.hpp"
@@ -32,15 +34,27 @@ void App::Parts::SetUpMail() {
     options.endpoint = a.settings.value("endpoint", "");
     return std::make_unique<mail::SesTransport>(options, net::HttpClient(provider_http));
   };
+  // Tokens are cached per account and per credentials (a reconnected account gets a new key); a token the
+  // server refused is dropped; a refresh token the provider rotated is stored in place of the old one.
   account_options.transports.oauth_access_token =
-      [provider_http, cache = std::make_shared<mail::AccessTokenCache>()](const mail::Account& a) {
+      [this, provider_http, cache = std::make_shared<mail::AccessTokenCache>()](const mail::Account& a, bool fresh) {
         auto provider = a.type == "outlook" ? mail::OutlookOAuth2() : mail::GmailOAuth2();
         if (auto url = a.settings.value("token_url", ""); !url.empty()) provider.token_endpoint = url;
-        const mail::OAuth2App app{a.settings.value("client_id", ""),
-                                  a.secrets.count("client_secret") ? a.secrets.at("client_secret") : "", ""};
-        const std::string refresh_token = a.secrets.count("refresh_token") ? a.secrets.at("refresh_token") : "";
+        auto secret = [&](const char* name) { return a.secrets.count(name) ? a.secrets.at(name) : std::string(); };
+        const mail::OAuth2App app{a.settings.value("client_id", ""), secret("client_secret"), ""};
+        const std::string refresh_token = secret("refresh_token");
+        const std::string key = std::to_string(a.id) + ":" +
+                                crypto::HexEncode(crypto::Sha256(a.type + "\n" + app.client_id + "\n" + refresh_token +
+                                                                 "\n" + provider.token_endpoint));
+        if (fresh) cache->Forget(key);
         mail::OAuth2TokenClient client(provider, app, net::HttpClient(provider_http));
-        return cache->Get(std::to_string(a.id), [&] { return client.Refresh(refresh_token); });
+        return cache->Get(key, [&] {
+          auto tokens = client.Refresh(refresh_token);
+          if (!tokens.refresh_token.empty() && tokens.refresh_token != refresh_token) {
+            mail_accounts->ReplaceSecret(a.site_id, a.id, "refresh_token", tokens.refresh_token);
+          }
+          return tokens;
+        });
       };
   // A site without accounts sends through its outbox, From its contact address (else noreply@ its domain).
   account_options.outbox_from = [s = sites.get()](std::int64_t site_id) {

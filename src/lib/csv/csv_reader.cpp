@@ -77,6 +77,9 @@ class Parser {
       if (cells.size() >= limits_.max_columns) {
         return Fail(start_line, "more than " + std::to_string(limits_.max_columns) + " columns");
       }
+      if (++cells_read_ > limits_.max_cells) {
+        return Fail(start_line, "more than " + std::to_string(limits_.max_cells) + " cells in all");
+      }
       std::string cell;
       if (!ReadCell(cell)) return false;
       cells.push_back(std::move(cell));
@@ -132,6 +135,7 @@ class Parser {
   const Limits& limits_;
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
+  std::size_t cells_read_ = 0;
   bool failed_ = false;
   Error error_;
 };

@@ -15,6 +15,7 @@ struct Limits {
   std::size_t max_rows = 100'000;  // data rows, after the header
   std::size_t max_columns = 100;
   std::size_t max_field_bytes = 10'000;
+  std::size_t max_cells = 2'000'000;  // in all: 100,000 rows of 100 empty cells would fit in 20 MB
 };
 
 struct Row {

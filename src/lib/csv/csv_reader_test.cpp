@@ -71,6 +71,11 @@ TEST(CsvReader, RefusesMalformedAndHostileFilesWithTheLine) {
   EXPECT_EQ(Fails("a,b,c,d\n", small).message, "more than 3 columns");
   EXPECT_EQ(Fails("e\n12345678901\n", small).line, 2u);
   EXPECT_EQ(Fails("e\n\"12345678901\"\n", small).line, 2u);
+  // Many empty cells: bounded in all, not only per row.
+  Limits cells;
+  cells.max_cells = 10;
+  EXPECT_EQ(Fails("a,b,c\n,,\n,,\n,,\n", cells).message, "more than 10 cells in all");
+  EXPECT_EQ(Ok("a,b,c\n,,\n,,\n", cells).rows.size(), 2u);
   // Exactly at the limits passes.
   EXPECT_EQ(Ok("a,b,c\n1234567890,,\n1,2,3\n", small).rows.size(), 2u);
 }

@@ -20,4 +20,8 @@ bool HasControlChars(std::string_view text, bool allow_newlines);
 // continuation bytes: never more than the byte length, so a length cap stays a cap).
 std::size_t Utf8Length(std::string_view text);
 
+// The longest prefix of `text` of at most max_bytes that does not cut a UTF-8 character (a column limit
+// applied to valid UTF-8 must leave valid UTF-8: PostgreSQL refuses anything else).
+std::string_view Utf8Prefix(std::string_view text, std::size_t max_bytes);
+
 }  // namespace poste::validate

@@ -114,5 +114,17 @@ TEST(Utf8Length, CountsCodePoints) {
   EXPECT_EQ(Utf8Length("\xff\xff"), 2u);
 }
 
+TEST(Utf8Prefix, CutsOnlyBetweenCharacters) {
+  EXPECT_EQ(Utf8Prefix("abc", 5), "abc");
+  EXPECT_EQ(Utf8Prefix("abc", 2), "ab");
+  EXPECT_EQ(Utf8Prefix("a\xC3\xA9", 2), "a");  // é would be cut
+  EXPECT_EQ(Utf8Prefix("a\xC3\xA9", 3), "a\xC3\xA9");
+  EXPECT_EQ(Utf8Prefix("\xF0\x9F\x98\x80x", 3), "");  // a 4-byte character
+  EXPECT_EQ(Utf8Prefix("\xE4\xB8\xAD\xE4\xB8\xAD", 4), "\xE4\xB8\xAD");
+  EXPECT_EQ(Utf8Prefix("", 0), "");
+  const std::string long_name(300, 'x');
+  EXPECT_TRUE(IsValidUtf8(Utf8Prefix(long_name + "\xC3\xA9", 301)));
+}
+
 }  // namespace
 }  // namespace poste::validate

@@ -13,6 +13,7 @@
 #include "lib/error.hpp"
 #include "lib/mail/entities.hpp"
 #include "lib/mail/imap_client.hpp"
+#include "lib/validate/text.hpp"
 #include "modules/inbox/inbox_service.hpp"
 #include "modules/inbox/inbox_store.hpp"
 
@@ -21,10 +22,12 @@ namespace poste::inbox {
 namespace {
 
 // Text as stored: valid UTF-8 (PostgreSQL refuses anything else) without NUL bytes.
-std::string Stored(std::string_view text) {
+// Valid UTF-8 without NUL, at most max_bytes, cut between characters (PostgreSQL refuses invalid UTF-8: a
+// value cut inside a character would stop the account's sync on that message for good).
+std::string Stored(std::string_view text, std::size_t max_bytes = std::string::npos) {
   std::string out = mail::SanitizeUtf8(text);
   out.erase(std::remove(out.begin(), out.end(), '\0'), out.end());
-  return out;
+  return std::string(validate::Utf8Prefix(out, max_bytes));
 }
 
 Address ToAddress(const mail::Mailbox& m) { return {Stored(m.name), Stored(m.email)}; }
@@ -73,8 +76,8 @@ std::int64_t InboxService::StoreMessage(const Account& account, std::int64_t uid
   m.account_id = account.id;
   m.uidvalidity = uidvalidity;
   m.uid = uid;
-  m.message_id = Stored(parsed.message_id).substr(0, 998);
-  m.in_reply_to = Stored(parsed.in_reply_to).substr(0, 998);
+  m.message_id = Stored(parsed.message_id, 998);
+  m.in_reply_to = Stored(parsed.in_reply_to, 998);
   for (const auto& ref : parsed.references) {
     if (!ref.empty() && ref.size() <= 998) m.references.push_back(Stored(ref));
   }
@@ -104,9 +107,9 @@ std::int64_t InboxService::StoreMessage(const Account& account, std::int64_t uid
     for (const auto& part : parsed.attachments) {
       Attachment a;
       a.position = position++;
-      a.filename = Stored(part.filename).substr(0, 255);
-      a.content_type = Stored(part.content_type).substr(0, 255);
-      a.content_id = Stored(part.content_id).substr(0, 255);
+      a.filename = Stored(part.filename, 255);
+      a.content_type = Stored(part.content_type, 255);
+      a.content_id = Stored(part.content_id, 255);
       a.inline_part = part.inline_part;
       a.size = static_cast<std::int64_t>(part.bytes.size());
       if (part.bytes.size() <= options_.max_attachment_bytes) {

@@ -54,7 +54,9 @@ void CampaignEngine::QueueNext(const Lane& lane, const jobs::Job& job, std::int6
   options.idempotency_key = "campaign:" + std::to_string(lane.campaign_id) + ":" + why + ":" + std::to_string(job.id);
   queue_.Enqueue(
       kCampaignBatchJobKind,
-      nlohmann::json{{"site_id", lane.site_id}, {"campaign_id", lane.campaign_id}, {"lane", lane.lane}}.dump(),
+      nlohmann::json{
+          {"site_id", lane.site_id}, {"campaign_id", lane.campaign_id}, {"lane", lane.lane}, {"run", lane.run}}
+          .dump(),
       options);
 }
 
@@ -82,10 +84,17 @@ void CampaignEngine::FinishOrWait(const Lane& lane, const jobs::Job& job) {
       campaign_store::UpdateCampaign(s, *c);
       return;
     }
-    // Pending rows wait for their retry time; rows other lanes hold are theirs to finish.
-    if (counts.pending > 0) retry_at = campaign_store::NextRetryAt(s, c->id);
+    // Pending rows wait for their retry time, or another lane was claiming them (PostgreSQL's SKIP
+    // LOCKED passed over them): come back then. Rows other lanes hold are theirs to finish.
+    if (counts.pending > 0) {
+      retry_at = campaign_store::NextRetryAt(s, c->id).value_or(service_.Now() + 1000);
+    }
   });
   if (retry_at) QueueNext(lane, job, *retry_at, "retry");
+  DropSender(lane);
+}
+
+void CampaignEngine::DropSender(const Lane& lane) {
   std::lock_guard lock(senders_mutex_);
   senders_.erase({lane.campaign_id, lane.lane});
 }
@@ -96,7 +105,7 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
     throw jobs::PermanentError("bad campaign batch payload");
   }
   const Lane lane{payload.value("site_id", std::int64_t{0}), payload.value("campaign_id", std::int64_t{0}),
-                  payload.value("lane", 0)};
+                  payload.value("lane", 0), payload.value("run", 0)};
   auto& db = service_.db();
   const auto& hooks = service_.hooks();
 
@@ -104,14 +113,18 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
   std::vector<CampaignRecipient> rows;
   db.Write([&](soci::session& s) {
     campaign = campaign_store::GetCampaign(s, lane.site_id, lane.campaign_id, true);
-    if (!campaign || campaign->state != CampaignState::kRunning) {
-      campaign_store::ReleaseClaims(s, lane.campaign_id, job.id);
+    // Paused, cancelled or gone; or resumed since this chain was queued (the new run has its own lanes).
+    if (!campaign || campaign->state != CampaignState::kRunning || campaign->run != lane.run) {
+      if (campaign) campaign_store::ReleaseClaims(s, lane.campaign_id, job.id);
       campaign.reset();
       return;
     }
     rows = campaign_store::Claim(s, campaign->id, job.id, options_.batch_size, service_.Now());
   });
-  if (!campaign) return;
+  if (!campaign) {
+    DropSender(lane);  // a kept connection would stay open until the process ends
+    return;
+  }
   if (rows.empty()) return FinishOrWait(lane, job);
   const Campaign& c = *campaign;
 

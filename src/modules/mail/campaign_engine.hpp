@@ -33,6 +33,7 @@ class CampaignEngine {
   struct Lane {
     std::int64_t site_id = 0, campaign_id = 0;
     int lane = 0;
+    int run = 0;  // the campaign's run that queued this chain
   };
   void QueueNext(const Lane& lane, const jobs::Job& job, std::int64_t run_at_ms, const char* why);
   // No row to claim: finish the campaign when nothing is left, or come back when a retry is due.
@@ -41,6 +42,7 @@ class CampaignEngine {
   // A connection kept between the batches of a lane (same campaign, same process).
   CampaignSender TakeSender(const Campaign& c, int lane);
   void KeepSender(const Campaign& c, int lane, CampaignSender sender);
+  void DropSender(const Lane& lane);
 
   CampaignService& service_;
   jobs::JobQueue& queue_;

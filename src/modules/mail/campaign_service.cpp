@@ -147,6 +147,11 @@ std::int64_t CampaignService::ImportContacts(const audit::Origin& origin, std::i
   return db_.WriteValue([&](soci::session& s) {
     Campaign c = Load(s, site_id, id, true);
     if (c.state != CampaignState::kDraft) throw WrongState(c, "a draft");
+    if (c.counts.total + static_cast<std::int64_t>(recipients.size()) >
+        static_cast<std::int64_t>(kMaxCampaignRecipients)) {
+      throw AppError::Validation(
+          {{"source", "too_many", "a campaign has at most " + std::to_string(kMaxCampaignRecipients) + " recipients"}});
+    }
     const auto added = campaign_store::InsertRecipients(s, site_id, id, recipients);
     audit::Record(s, audit::EntryFrom(origin, "mail.campaign.recipients", "mail_campaign", std::to_string(id), site_id,
                                       {{"added", added}, {"source", "contacts"}}));
@@ -204,13 +209,18 @@ std::int64_t CampaignService::SendTest(const audit::Origin& origin, std::int64_t
   return hooks_.send_test(origin, site_id, preview.account_id, to, preview.content);
 }
 
-void CampaignService::QueueLanes(soci::session& s, const Campaign& c, const std::string& reason) {
+void CampaignService::QueueLanes(soci::session& s, Campaign& c) {
+  // A new run: batch jobs still queued from before a pause (a retry waiting for its time, a next batch) see
+  // another run number and stop, so a lane never has two chains.
+  c.run += 1;
   for (int lane = 0; lane < c.parallel; ++lane) {
     jobs::EnqueueOptions options;
     options.max_attempts = 1000;  // a lane's job is retried as long as it crashes; its rows are its checkpoint
-    options.idempotency_key = "campaign:" + std::to_string(c.id) + ":" + reason + ":" + std::to_string(lane);
-    queue_.EnqueueIn(s, kCampaignBatchJobKind,
-                     nlohmann::json{{"site_id", c.site_id}, {"campaign_id", c.id}, {"lane", lane}}.dump(), options);
+    options.idempotency_key =
+        "campaign:" + std::to_string(c.id) + ":run:" + std::to_string(c.run) + ":" + std::to_string(lane);
+    queue_.EnqueueIn(
+        s, kCampaignBatchJobKind,
+        nlohmann::json{{"site_id", c.site_id}, {"campaign_id", c.id}, {"lane", lane}, {"run", c.run}}.dump(), options);
   }
 }
 
@@ -275,7 +285,7 @@ Campaign CampaignService::Start(const audit::Origin& origin, std::int64_t site_i
     }
     c.state = CampaignState::kRunning;
     c.started_at = now;
-    QueueLanes(s, c, "start");
+    QueueLanes(s, c);
   });
 }
 
@@ -290,8 +300,8 @@ void CampaignService::HandleStart(const jobs::Job& job) {
     if (c->send_at && *c->send_at > Now()) return;            // rescheduled later: that job starts it
     c->state = CampaignState::kRunning;
     c->started_at = c->updated_at = Now();
+    QueueLanes(s, *c);
     campaign_store::UpdateCampaign(s, *c);
-    QueueLanes(s, *c, "start");
   });
   queue_.NotifyEnqueued();
 }
@@ -305,7 +315,6 @@ Campaign CampaignService::Pause(const audit::Origin& origin, std::int64_t site_i
 }
 
 Campaign CampaignService::Resume(const audit::Origin& origin, std::int64_t site_id, std::int64_t id) {
-  const auto now = Now();
   return Transition(origin, site_id, id, "mail.campaign.resume", [&](soci::session& s, Campaign& c) {
     if (c.state != CampaignState::kPaused) throw WrongState(c, "paused");
     c.state = CampaignState::kRunning;
@@ -313,7 +322,7 @@ Campaign CampaignService::Resume(const audit::Origin& origin, std::int64_t site_
     // Rows a stopped lane still held go back to the pool; a lane still finishing its message cannot record
     // it any more (MarkSent checks its claim) and aborts it before the end of its data.
     campaign_store::ReleaseAllClaims(s, c.id);
-    QueueLanes(s, c, "resume-" + std::to_string(now));
+    QueueLanes(s, c);
   });
 }
 

@@ -123,8 +123,9 @@ class CampaignService {
   const CampaignHooks& hooks() const { return hooks_; }
   db::Database& db() { return db_; }
 
-  // Queues the campaign's parallel batch jobs in the caller's transaction (starting or resuming).
-  void QueueLanes(soci::session& s, const Campaign& c, const std::string& reason);
+  // Starts a new run of the campaign (c.run + 1, saved by the caller) and queues its parallel batch jobs in
+  // the caller's transaction (starting or resuming).
+  void QueueLanes(soci::session& s, Campaign& c);
 
  private:
   Campaign Load(soci::session& s, std::int64_t site_id, std::int64_t id, bool lock);

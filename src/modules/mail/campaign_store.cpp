@@ -14,10 +14,10 @@ namespace {
 using db::Query;
 
 constexpr const char* kCampaignColumns =
-    "id, site_id, name, account_id, template_id, subject, html, text, state, send_at, parallel, paused_reason,"
+    "id, site_id, name, account_id, template_id, subject, html, text, state, send_at, parallel, run, paused_reason,"
     " created_by, created_at, updated_at, started_at, finished_at";
 
-// Binds an optional id as a placeholder (NULL when absent).
+// A fetched nullable column as an optional.
 std::optional<std::int64_t> Opt(long long v, soci::indicator ind) {
   return ind == soci::i_ok ? std::optional<std::int64_t>(v) : std::nullopt;
 }
@@ -25,7 +25,7 @@ std::optional<std::int64_t> Opt(long long v, soci::indicator ind) {
 struct CampaignRow {
   long long id = 0, site_id = 0, account_id = 0, template_id = 0, send_at = 0, created_by = 0, created_at = 0,
             updated_at = 0, started_at = 0, finished_at = 0;
-  int parallel = 0;
+  int parallel = 0, run = 0;
   soci::indicator account_ind = soci::i_ok, template_ind = soci::i_ok, send_ind = soci::i_ok,
                   created_by_ind = soci::i_ok, started_ind = soci::i_ok, finished_ind = soci::i_ok;
   std::string state;
@@ -43,6 +43,7 @@ struct CampaignRow {
     q.Into(state);
     q.Into(send_at, send_ind);
     q.Into(parallel);
+    q.Into(run);
     q.Into(c.paused_reason);
     q.Into(created_by, created_by_ind);
     q.Into(created_at);
@@ -52,7 +53,7 @@ struct CampaignRow {
   }
   Campaign Get() const {
     Campaign out = c;
-    out.id = id, out.site_id = site_id, out.parallel = parallel;
+    out.id = id, out.site_id = site_id, out.parallel = parallel, out.run = run;
     out.account_id = Opt(account_id, account_ind);
     out.template_id = Opt(template_id, template_ind);
     out.state = ParseCampaignState(state).value_or(CampaignState::kDraft);
@@ -162,8 +163,9 @@ void UpdateCampaign(soci::session& s, const Campaign& c) {
             ", template_id = " + q.Int(c.template_id) + ", subject = " + q.Text(c.subject) +
             ", html = " + q.Text(c.html) + ", text = " + q.Text(c.text) +
             ", state = " + q.Text(std::string(CampaignStateName(c.state))) + ", send_at = " + q.Int(c.send_at) +
-            ", parallel = " + q.Int(c.parallel) + ", paused_reason = " + q.Text(c.paused_reason) + ", updated_at = " +
-            q.Int(c.updated_at) + ", started_at = " + q.Int(c.started_at) + ", finished_at = " + q.Int(c.finished_at) +
+            ", parallel = " + q.Int(c.parallel) + ", run = " + q.Int(c.run) +
+            ", paused_reason = " + q.Text(c.paused_reason) + ", updated_at = " + q.Int(c.updated_at) +
+            ", started_at = " + q.Int(c.started_at) + ", finished_at = " + q.Int(c.finished_at) +
             " WHERE id = " + q.Int(c.id) + " AND site_id = " + q.Int(c.site_id));
 }
 

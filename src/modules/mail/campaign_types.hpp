@@ -47,6 +47,7 @@ struct Campaign {
   CampaignState state = CampaignState::kDraft;
   std::optional<std::int64_t> send_at;  // scheduled start, epoch ms
   int parallel = kDefaultCampaignParallel;
+  int run = 0;  // bumped when lanes are queued (start, resume): a batch job of an older run stops
   std::string paused_reason;
   std::optional<std::int64_t> created_by;
   std::int64_t created_at = 0, updated_at = 0;

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "lib/mail/oauth2.hpp"
 #include "lib/mail/smtp_client.hpp"
 #include "lib/validate/text.hpp"
 #include "modules/mail/outbox_transport.hpp"
@@ -33,7 +34,7 @@ class UnavailableTransport : public Transport {
 // server refuses it, as tokens expire after an hour).
 class OAuthSmtpTransport : public Transport {
  public:
-  OAuthSmtpTransport(Account account, SmtpOptions options, std::function<std::string(const Account&)> token)
+  OAuthSmtpTransport(Account account, SmtpOptions options, std::function<std::string(const Account&, bool)> token)
       : account_(std::move(account)), options_(std::move(options)), token_(std::move(token)) {}
 
   DeliveryResult Send(const Delivery& delivery) override {
@@ -49,7 +50,9 @@ class OAuthSmtpTransport : public Transport {
     for (int round = 0; round < 2; ++round) {
       if (!smtp_) {
         try {
-          options_.bearer_token = token_(account_);
+          options_.bearer_token = token_(account_, round > 0);
+        } catch (const OAuth2Error& e) {
+          return ResultOfOAuth2Error(e);  // a revoked grant fails at once: the account must be reconnected
         } catch (const std::exception& e) {
           DeliveryResult r;
           r.outcome = DeliveryOutcome::kTemporary;
@@ -59,7 +62,7 @@ class OAuthSmtpTransport : public Transport {
         smtp_ = std::make_unique<SmtpTransport>(options_);
       }
       auto r = run(*smtp_);
-      // 535 / 334 on AUTH: the token expired; one fresh token, then the answer stands.
+      // 535 / 334 on AUTH: the token was refused; one fresh token (not the cached one), then the answer stands.
       if (round == 0 && r.outcome != DeliveryOutcome::kSent &&
           (r.answer.starts_with("535") || r.answer.starts_with("334"))) {
         smtp_.reset();
@@ -72,7 +75,7 @@ class OAuthSmtpTransport : public Transport {
 
   Account account_;
   SmtpOptions options_;
-  std::function<std::string(const Account&)> token_;
+  std::function<std::string(const Account&, bool)> token_;
   std::unique_ptr<SmtpTransport> smtp_;
 };
 

@@ -29,7 +29,9 @@ struct TransportSettings {
   std::function<std::unique_ptr<Transport>(const Account& account)> ses;
   // A fresh OAuth2 access token for a "gmail" / "outlook" account (from its refresh token); throws
   // std::runtime_error with the token endpoint's answer when it cannot.
-  std::function<std::string(const Account& account)> oauth_access_token;
+  // `fresh`: the server refused the last token; do not answer from a cache. Throws OAuth2Error when the token
+  // endpoint refuses (a revoked grant fails the message at once).
+  std::function<std::string(const Account& account, bool fresh)> oauth_access_token;
 };
 
 // Never null. Blocking only when used (a Gmail / Outlook token is fetched on first Send or Check).

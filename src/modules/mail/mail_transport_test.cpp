@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "lib/mail/oauth2.hpp"
 #include "lib/mail/smtp_client.hpp"
 #include "modules/mail/outbox_transport.hpp"
 
@@ -47,12 +48,22 @@ TEST(MailTransport, ProviderHooksPlugIn) {
   EXPECT_EQ(built, 1);
   EXPECT_NE(dynamic_cast<OutboxTransport*>(t.get()), nullptr);
   // Gmail: XOAUTH2 over SMTP with a token from the hook; a token endpoint that fails is a temporary failure.
-  settings.oauth_access_token = [](const Account&) -> std::string { throw std::runtime_error("invalid_grant"); };
+  settings.oauth_access_token = [](const Account&, bool) -> std::string { throw std::runtime_error("invalid_grant"); };
   auto gmail = Of("gmail");
   gmail.settings = {{"username", "me@gmail.com"}};
   auto r = MakeTransport(gmail, settings)->Check();
   EXPECT_EQ(r.outcome, DeliveryOutcome::kTemporary);
   EXPECT_EQ(r.answer, "the OAuth2 token could not be refreshed: invalid_grant");
+  // A grant the provider revoked fails at once (the account must be connected again), and the hook is
+  // asked for a cached token first.
+  std::vector<bool> fresh;
+  settings.oauth_access_token = [&](const Account&, bool f) -> std::string {
+    fresh.push_back(f);
+    throw OAuth2Error(OAuth2ErrorKind::kReconnect, "invalid_grant", "Token has been expired or revoked.");
+  };
+  r = MakeTransport(gmail, settings)->Check();
+  EXPECT_EQ(r.outcome, DeliveryOutcome::kPermanent) << r.answer;
+  EXPECT_EQ(fresh, std::vector<bool>{false});
 }
 
 TEST(MailTransport, AnswersAreMadeStorable) {

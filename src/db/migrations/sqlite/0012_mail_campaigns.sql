@@ -16,6 +16,7 @@ CREATE TABLE mail_campaigns (
                 CHECK (state IN ('draft', 'scheduled', 'running', 'paused', 'finished', 'cancelled')),
   send_at       BIGINT,
   parallel      INTEGER NOT NULL DEFAULT 4,
+  run           INTEGER NOT NULL DEFAULT 0,  -- bumped by each start / resume: batch jobs of an older run stop
   paused_reason TEXT    NOT NULL DEFAULT '',
   created_by    BIGINT,
   created_at    BIGINT  NOT NULL,
