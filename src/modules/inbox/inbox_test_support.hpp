@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <thread>
 
 #include "lib/mail/imap_client.hpp"
 
@@ -62,11 +64,21 @@ class DovecotFolder {
   const std::string& name() const { return name_; }
 
   // Deletes and creates the folder again: Dovecot gives it a new UIDVALIDITY.
+  // Dovecot may still report the name as existing just after DELETE (another session had it selected): the
+  // CREATE is tried again for a moment.
   void Recreate() {
     mail::imap::Client client(DovecotClient());
     client.Connect();
     client.Delete(name_);
-    client.Create(name_);
+    for (int attempt = 0;; ++attempt) {
+      try {
+        client.Create(name_);
+        break;
+      } catch (const std::exception& e) {
+        if (attempt >= 40 || std::string(e.what()).find("ALREADYEXISTS") == std::string::npos) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      }
+    }
     client.Logout();
   }
 
