@@ -25,10 +25,10 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
 }  // namespace
 
 void SetupLogging(const std::string& level, const std::string& format) {
-  // Every slot of the queue is built up front (about 400 bytes each): 1,024 keep 0.4 MB resident where 8,192
-  // kept 3.3 MB. Application messages are few (the access log has its own writer); when a burst fills the
-  // queue, callers wait for the logging thread (block) rather than lose lines.
-  spdlog::init_thread_pool(1024, 1);
+  // Every slot of the queue is built up front (about 400 bytes each): 256 keep 0.1 MB resident where 8,192
+  // kept 3.3 MB (idle RSS, bench/RESULTS.md). Application messages are few (the access log has its own
+  // writer); when a burst fills the queue, callers wait for the logging thread (block) rather than lose lines.
+  spdlog::init_thread_pool(256, 1);
   auto err_sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
   auto logger = std::make_shared<spdlog::async_logger>("poste", err_sink, spdlog::thread_pool(),
                                                        spdlog::async_overflow_policy::block);

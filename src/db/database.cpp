@@ -1,6 +1,5 @@
 #include "db/database.hpp"
 
-#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 #include <spdlog/spdlog.h>
@@ -53,7 +52,9 @@ std::unique_ptr<soci::session> Connect(const DatabaseTarget& target, const Sessi
     if (target.dialect == Dialect::kSqlite) {
       session = std::make_unique<soci::session>(soci::sqlite3, SqliteConnectString(target.location));
     } else {
-      session = std::make_unique<soci::session>(soci::postgresql, target.location);
+      // By name: SOCI loads its PostgreSQL backend (and libpq) now, not every process at start-up (idle RSS;
+      // cmake/Dependencies.cmake).
+      session = std::make_unique<soci::session>(std::string("postgresql"), target.location);
     }
     ConfigureSession(*session, target.dialect, settings);
     return session;
@@ -63,6 +64,17 @@ std::unique_ptr<soci::session> Connect(const DatabaseTarget& target, const Sessi
     throw AppError::Unavailable(kUnavailable, "cannot open the " + std::string(DialectName(target.dialect)) +
                                                   " database " + redacted_url + ": " + error.what());
   }
+}
+
+// Once per process, before the first SQLite connection: no page-cache slots allocated up front. SQLite's
+// default gives every connection 20 slots (~88 KB, written at once) before it reads a page; the writer and
+// 8 readers held ~0.7 MB of them at idle (bench/RESULTS.md, issue 2). Pages are allocated as they are read.
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // SQLITE_MISUSE when SQLite was already initialised (someone opened a database first): nothing lost.
+    sqlite_api::sqlite3_config(SQLITE_CONFIG_PAGECACHE, static_cast<void*>(nullptr), 0, 0);
+  });
 }
 
 void CreateParentDirectory(const std::string& path, const std::string& redacted_url) {
@@ -100,6 +112,7 @@ std::unique_ptr<Database> Database::Open(const DatabaseConfig& config) {
 
   SessionSettings settings{std::max(0, config.busy_timeout_ms), false};
   if (target.dialect == Dialect::kSqlite) {
+    ConfigureSqliteOnce();
     CreateParentDirectory(target.location, redacted);
     // The writer first: it creates the file and switches it to WAL before the readers open it.
     impl->writer = Connect(target, settings, redacted);

@@ -46,6 +46,8 @@ std::string GzipCompress(std::string_view data, int level) {
   int rc = deflate(&zs, Z_FINISH);
   if (rc != Z_STREAM_END) throw std::runtime_error("deflate failed");
   out.resize(zs.total_out);
+  // deflateBound reserved about the input's size; kept answers (lib/cache) would hold it for nothing.
+  if (out.capacity() - out.size() > 4096) out.shrink_to_fit();
   return out;
 }
 

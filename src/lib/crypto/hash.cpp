@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <sodium.h>
+
 #include <memory>
 
 #include "lib/crypto/crypto_error.hpp"
@@ -48,18 +50,23 @@ std::string Hmac(const char* digest, std::size_t out_size, std::string_view key,
 
 }  // namespace
 
+// SHA-256 and HMAC-SHA-256 with libsodium: they run at start-up (the master key check, the ETags of ready
+// answers), and OpenSSL's first use loads its configuration and providers, ~2 MB of idle RSS (bench/RESULTS.md).
 std::string Sha256(std::string_view data) {
   std::string out(kSha256Size, '\0');
-  unsigned int written = 0;
-  if (EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), &written, EVP_sha256(),
-                 nullptr) != 1 ||
-      written != kSha256Size) {
-    throw CryptoError("OpenSSL: SHA-256 failed");
-  }
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size());
   return out;
 }
 
-std::string HmacSha256(std::string_view key, std::string_view data) { return Hmac("SHA256", kSha256Size, key, data); }
+std::string HmacSha256(std::string_view key, std::string_view data) {
+  crypto_auth_hmacsha256_state state;
+  crypto_auth_hmacsha256_init(&state, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+  crypto_auth_hmacsha256_update(&state, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  std::string out(kSha256Size, '\0');
+  crypto_auth_hmacsha256_final(&state, reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
 
 std::string HmacSha1(std::string_view key, std::string_view data) { return Hmac("SHA1", kSha1Size, key, data); }
 

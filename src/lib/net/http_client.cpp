@@ -99,7 +99,9 @@ std::vector<IpAddress> Resolve(const std::string& host, std::uint16_t port) {
   return out;
 }
 
-HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) { GlobalInit(); }
+// libcurl is initialised by the first request, not here: clients are made at start-up, and libcurl is loaded
+// on first use (cmake/LazyLibrary.cmake; idle RSS, bench/RESULTS.md).
+HttpClient::HttpClient(HttpClientOptions options) : options_(std::move(options)) {}
 
 std::vector<IpAddress> HttpClient::CheckTarget(const HttpUrl& url) const {
   std::vector<IpAddress> addresses;
@@ -129,6 +131,7 @@ HttpResponse HttpClient::Send(const HttpRequest& request) const {
   }
   const auto addresses = CheckTarget(*url);
 
+  GlobalInit();
   std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
   if (!curl) throw HttpError(HttpErrorKind::kTransfer, "libcurl could not start a transfer");
   CURL* c = curl.get();
