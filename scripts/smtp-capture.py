@@ -13,6 +13,11 @@ as auth_user); clients that do not authenticate are accepted too.
 Recipients whose local part starts with "reject-" get a permanent 550, and "tempfail-" a 451,
 so tests can drive bounce and retry paths.
 
+TLS (with --cert and --key): --starttls-port listens with STARTTLS offered (not required), --tls-port
+with implicit TLS (SMTPS); --port stays plain, without STARTTLS (so that tests can check what a client
+demanding STARTTLS does against a server without it). All ports save to the same folder; the envelope
+records the port ("port") and whether the message came over TLS ("tls", "tls_version").
+
 Must be run by Debian's /usr/bin/python3 (python3-aiosmtpd); a pyenv python on PATH lacks it.
 """
 
@@ -22,6 +27,7 @@ import itertools
 import json
 import os
 import signal
+import ssl
 import sys
 import time
 import uuid
@@ -46,6 +52,7 @@ class CaptureHandler:
 
     async def handle_DATA(self, server, session, envelope):
         stem = "%08d-%s" % (next(self.counter), uuid.uuid4().hex)
+        tls_version = _tls_version_of(server)
         auth_user = None
         if isinstance(session.auth_data, LoginPassword):
             auth_user = session.auth_data.login.decode("utf-8", "replace")
@@ -58,6 +65,9 @@ class CaptureHandler:
             "helo": session.host_name,
             "received_at": time.time(),
             "size": len(envelope.original_content or b""),
+            "port": _port_of(server),
+            "tls": tls_version is not None,
+            "tls_version": tls_version,
         }
         self._write(stem + ".json", json.dumps(meta, indent=1).encode("utf-8"))
         self._write(stem + ".eml", envelope.original_content or b"")
@@ -70,6 +80,19 @@ class CaptureHandler:
         os.rename(tmp, os.path.join(self.directory, name))
 
 
+def _tls_version_of(server):
+    """The TLS version of the session ("TLSv1.3"), None over plain TCP (STARTTLS and implicit TLS alike)."""
+    transport = getattr(server, "transport", None)
+    ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
+    return ssl_object.version() if ssl_object is not None else None
+
+
+def _port_of(server):
+    transport = getattr(server, "transport", None)
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    return sockname[1] if sockname else None
+
+
 def accept_any(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=True, auth_data=auth_data)
 
@@ -79,13 +102,23 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--dir", required=True, help="folder the messages are saved to")
+    parser.add_argument("--starttls-port", type=int, help="also listen here, offering STARTTLS")
+    parser.add_argument("--tls-port", type=int, help="also listen here with implicit TLS (SMTPS)")
+    parser.add_argument("--cert", help="PEM certificate chain for the TLS ports")
+    parser.add_argument("--key", help="PEM private key of --cert")
     args = parser.parse_args()
+    if (args.starttls_port or args.tls_port) and not (args.cert and args.key):
+        parser.error("--starttls-port and --tls-port need --cert and --key")
 
     os.makedirs(args.dir, exist_ok=True)
     handler = CaptureHandler(args.dir)
+    context = None
+    if args.cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.cert, args.key)
 
-    def factory():
-        return SMTP(
+    def factory(tls_context=None):
+        return lambda: SMTP(
             handler,
             hostname="capture.poste.test",
             enable_SMTPUTF8=True,
@@ -93,19 +126,28 @@ def main():
             data_size_limit=64 * 1024 * 1024,
             auth_require_tls=False,
             authenticator=accept_any,
+            tls_context=tls_context,
         )
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    server = loop.run_until_complete(loop.create_server(factory, host=args.host, port=args.port))
+    listeners = [(args.port, factory(), None, "plain")]
+    if args.starttls_port:
+        listeners.append((args.starttls_port, factory(context), None, "STARTTLS"))
+    if args.tls_port:
+        listeners.append((args.tls_port, factory(), context, "implicit TLS"))
+    servers = []
+    for port, make, ssl_context, kind in listeners:
+        servers.append(loop.run_until_complete(loop.create_server(make, host=args.host, port=port, ssl=ssl_context)))
+        print("smtp-capture listening on %s:%d (%s), saving to %s" % (args.host, port, kind, args.dir), flush=True)
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, loop.stop)
-    print("smtp-capture listening on %s:%d, saving to %s" % (args.host, args.port, args.dir), flush=True)
     try:
         loop.run_forever()
     finally:
-        server.close()
-        loop.run_until_complete(server.wait_closed())
+        for server in servers:
+            server.close()
+            loop.run_until_complete(server.wait_closed())
         loop.close()
     return 0
 

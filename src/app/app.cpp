@@ -41,10 +41,14 @@ App::Parts::Parts(const Config& c) : config(c), blocking(c.server.blocking_threa
   SetUpMedia();
   SetUpContacts();
   SetUpPublic();
+  SetUpMailDkim();
   SetUpMail();
   SetUpMailTemplates();
   SetUpInbox();
   SetUpMailCampaigns();
+  SetUpMailOAuth();
+  SetUpMailBounces();
+  SetUpMailMessages();
   RegisterMetrics();
   http_metrics = std::make_unique<http::HttpMetrics>(registry);
   system::RegisterRoutes(router, {*database, registry, [this] { RefreshJobCounts(); }});

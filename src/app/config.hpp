@@ -71,6 +71,18 @@ struct WebhooksConfig {
 struct MailConfig {
   std::vector<std::string> smtp_allow_targets;
   std::int64_t max_attempts = 6;  // sends of one message before a temporary failure becomes final
+  // bounces: hosts ("host" or "host:port") SNS certificate / confirmation URLs may name besides
+  // sns.<region>.amazonaws.com over https (a stand-in for tests; http allowed for them).
+  std::vector<std::string> sns_certificate_hosts;
+  // oauth: the public URL of GET /api/v1/mail/oauth/callback, registered with the providers as the redirect
+  // URI ("": connecting Gmail / Outlook accounts through the browser is off).
+  std::string oauth_redirect_url;
+  // oauth: token endpoints (an account's token_url) must be public addresses unless listed here (an identity
+  // provider on the LAN, a test stand-in): networks, addresses or host names.
+  std::vector<std::string> oauth_allow_targets;
+  // dkim-tls: a PEM file of CA certificates that SMTP servers (accounts) and IMAP servers (the inbox) may be
+  // signed by besides the system's CA directory, for a private CA ("": the system's store only).
+  std::string tls_ca_file;
 };
 
 // The inbox (issue 5): IMAP accounts synced periodically. IMAP hosts must be public addresses (the SSRF guard)

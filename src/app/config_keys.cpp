@@ -1,13 +1,18 @@
 #include "app/config_keys.hpp"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <initializer_list>
 
 #include "db/database_url.hpp"
+#include "lib/mail/sns.hpp"
+#include "lib/net/http_url.hpp"
 #include "lib/net/target_policy.hpp"
 
 namespace poste::app::config_keys {
@@ -168,6 +173,47 @@ const KeySpec kKeys[] = {
      },
      [](const Config& c) { return ShowArray(c.mail.smtp_allow_targets); }},
     POSTE_INT("mail.max_attempts", mail.max_attempts, 1, 100),
+    {"mail.sns_certificate_hosts", Kind::kStringArray,
+     [](Config& c, const Value& v) {
+       const auto& entries = std::get<std::vector<std::string>>(v);
+       for (const auto& entry : entries) {
+         if (!mail::IsValidSnsHostEntry(entry)) {
+           throw Problem{"expected host names or addresses, optionally with :port, got " + Quote(entry)};
+         }
+       }
+       c.mail.sns_certificate_hosts = entries;
+     },
+     [](const Config& c) { return ShowArray(c.mail.sns_certificate_hosts); }},
+    {"mail.oauth_redirect_url", Kind::kString,
+     [](Config& c, const Value& v) {
+       const auto& url = std::get<std::string>(v);
+       if (!url.empty() && (!net::ParseHttpUrl(url) || url.find('#') != std::string::npos)) {
+         throw Problem{"expected \"\" or the absolute http(s) URL of /api/v1/mail/oauth/callback, got " + Quote(url)};
+       }
+       c.mail.oauth_redirect_url = url;
+     },
+     [](const Config& c) { return ShowString(c.mail.oauth_redirect_url); }},
+    {"mail.oauth_allow_targets", Kind::kStringArray,
+     [](Config& c, const Value& v) {
+       const auto& entries = std::get<std::vector<std::string>>(v);
+       for (const auto& entry : entries) {
+         if (!net::TargetPolicy::IsValidEntry(entry)) {
+           throw Problem{"expected networks (127.0.0.0/8), addresses (127.0.0.1) or host names, got " + Quote(entry)};
+         }
+       }
+       c.mail.oauth_allow_targets = entries;
+     },
+     [](const Config& c) { return ShowArray(c.mail.oauth_allow_targets); }},
+    {"mail.tls_ca_file", Kind::kString,
+     [](Config& c, const Value& v) {
+       const auto& path = std::get<std::string>(v);
+       if (!path.empty() && ::access(path.c_str(), R_OK) != 0) {
+         throw Problem{"expected \"\" or a readable PEM file of CA certificates, got " + Quote(path) + " (" +
+                       std::strerror(errno) + ")"};
+       }
+       c.mail.tls_ca_file = path;
+     },
+     [](const Config& c) { return ShowString(c.mail.tls_ca_file); }},
     POSTE_INT("inbox.sync_interval_seconds", inbox.sync_interval_seconds, 10, 86400),
     POSTE_INT("inbox.max_message_bytes", inbox.max_message_bytes, 65536, 1073741824),
     POSTE_INT("inbox.max_attachment_bytes", inbox.max_attachment_bytes, 1024, 1073741824),

@@ -263,6 +263,18 @@ TEST_F(ConfigTest, RangeAndEnumValidation) {
             "log.format: expected one of json|text, got \"xml\" (environment variable POSTE_LOG__FORMAT)");
 }
 
+// dkim-tls: the CA file for SMTP and IMAP servers must be readable when set.
+TEST_F(ConfigTest, TlsCaFileMustBeReadable) {
+  EXPECT_EQ(Load("", {}).mail.tls_ca_file, "");
+  EXPECT_TRUE(Error("", {{"POSTE_MAIL__TLS_CA_FILE", "/nonexistent/ca.pem"}})
+                  .starts_with("mail.tls_ca_file: expected \"\" or a readable PEM file of CA certificates, got "
+                               "\"/nonexistent/ca.pem\" (No such file or directory)"));
+  const auto file = std::filesystem::temp_directory_path() / "poste-config-test-ca.pem";
+  std::ofstream(file) << "-----BEGIN CERTIFICATE-----\n";
+  EXPECT_EQ(Load("", {{"POSTE_MAIL__TLS_CA_FILE", file.string()}}).mail.tls_ca_file, file.string());
+  std::filesystem::remove(file);
+}
+
 TEST_F(ConfigTest, CorsOriginValidation) {
   for (std::string bad : {"example.com", "https://example.com/", "https://example.com/path", "ftp://example.com",
                           "https://", "https://exa mple.com", "https://example.com:0", "https://example.com:99999",

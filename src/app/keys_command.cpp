@@ -18,6 +18,7 @@
 #include "modules/auth/login_service.hpp"
 #include "modules/inbox/inbox_service.hpp"
 #include "modules/mail/mail_account_service.hpp"
+#include "modules/mail/mail_dkim_service.hpp"
 #include "modules/webhooks/webhooks_service.hpp"
 
 namespace poste::app {
@@ -49,6 +50,9 @@ const SealedColumn kSealedColumns[] = {
     {"the password of inbox account", "SELECT id, 0, password FROM inbox_accounts",
      "UPDATE inbox_accounts SET password = :value WHERE id = :id",
      [](long long id, long long) { return inbox::InboxService::PasswordBinding(id); }},
+    {"the private key of DKIM key", "SELECT id, site_id, private_key FROM mail_dkim_keys",
+     "UPDATE mail_dkim_keys SET private_key = :value WHERE id = :id",
+     [](long long id, long long site) { return mail::MailDkimService::SecretBinding(site, id); }},
 };
 
 std::size_t ResealColumns(soci::session& s, const crypto::SecretBox& old_box, const crypto::SecretBox& new_box) {

@@ -15,6 +15,7 @@
 #include "modules/auth/login_service.hpp"
 #include "modules/inbox/inbox_service.hpp"
 #include "modules/mail/mail_account_service.hpp"
+#include "modules/mail/mail_dkim_service.hpp"
 #include "modules/sites/sites_service.hpp"
 #include "modules/sites/sites_store.hpp"
 #include "modules/users/users_store.hpp"
@@ -151,6 +152,29 @@ TEST_F(KeysRotateTest, ReSealsTheWebhookMailAndInboxSecrets) {
   EXPECT_EQ(
       next.Open(value("SELECT password FROM inbox_accounts WHERE id = 4"), inbox::InboxService::PasswordBinding(4)),
       "imap-pass");
+}
+
+// dkim-tls: the DKIM private keys of sites (mail_dkim_keys.private_key).
+TEST_F(KeysRotateTest, ReSealsTheDkimPrivateKeys) {
+  auto box = crypto::SecretBox::FromKeys(old_key);
+  const long long site_id = site;
+  const std::string pem = "-----BEGIN PRIVATE KEY-----\nnot really\n-----END PRIVATE KEY-----\n";
+  temp.db().Write([&](soci::session& s) {
+    const std::string sealed = box.Seal(pem, mail::MailDkimService::SecretBinding(site, 5));
+    s << "INSERT INTO mail_dkim_keys (id, site_id, domain, selector, private_key, public_key, bits, created_at,"
+         " updated_at) VALUES (5, :site, 'example.com', 's1', :key, 'MIIB', 2048, 1, 1)",
+        soci::use(site_id), soci::use(sealed);
+  });
+  auto result = RotateMasterKey(temp.db(), {dir, std::nullopt, std::nullopt});
+  EXPECT_EQ(result.others, 1u);
+  auto next = crypto::SecretBox::FromKeys(result.new_key);
+  const std::string stored = temp.db().ReadValue([&](soci::session& s) {
+    std::string v;
+    s << "SELECT private_key FROM mail_dkim_keys WHERE id = 5", soci::into(v);
+    return v;
+  });
+  EXPECT_EQ(next.Open(stored, mail::MailDkimService::SecretBinding(site, 5)), pem);
+  EXPECT_ANY_THROW(box.Open(stored, mail::MailDkimService::SecretBinding(site, 5)));
 }
 
 TEST_F(KeysRotateTest, FromTheEnvironmentWithAGivenKey) {

@@ -31,10 +31,16 @@
 #include "modules/inbox/inbox_service.hpp"
 #include "modules/mail/campaign_engine.hpp"
 #include "modules/mail/mail_account_service.hpp"
+#include "modules/mail/mail_bounce_service.hpp"
+#include "modules/mail/mail_dkim_service.hpp"
+#include "modules/mail/mail_message_compose.hpp"
 #include "modules/mail/mail_message_service.hpp"
+#include "modules/mail/mail_oauth_service.hpp"
 #include "modules/mail/mail_signature_service.hpp"
+#include "modules/mail/mail_stats_service.hpp"
 #include "modules/mail/mail_suppression_service.hpp"
 #include "modules/mail/mail_template_service.hpp"
+#include "modules/mail/provider_events_service.hpp"
 #include "modules/mail/unsubscribe_service.hpp"
 #include "modules/media/media_service.hpp"
 #include "modules/public_api/site_directory.hpp"
@@ -63,10 +69,14 @@ struct App::Parts {
   void SetUpPublic();
   // Issue 5's mail engine: accounts and transports; templates, signatures, suppressions and unsubscribe;
   // the inbox.
+  void SetUpMailDkim();  // dkim-tls: before SetUpMail, whose send path signs with it
   void SetUpMail();
   void SetUpMailTemplates();
   void SetUpInbox();
   void SetUpMailCampaigns();  // after mail, mail templates and contacts: it uses them
+  void SetUpMailOAuth();      // oauth: after mail (it stores into the accounts)
+  void SetUpMailBounces();    // bounces: after the inbox and campaigns (its hook reads the bounce mailbox)
+  void SetUpMailMessages();   // messages: after templates and the inbox (messages from templates, replies)
   void RegisterMetrics();
   // Runs on the blocking pool before each scrape: the gauge callbacks themselves must not run SQL.
   void RefreshJobCounts();
@@ -111,6 +121,9 @@ struct App::Parts {
   std::unique_ptr<seo::SeoService> seo;
   // --- end issue 4 parts ---
   // --- issue 5 parts: each capability adds its members in its block ---
+  // --- dkim-tls: DKIM keys per site (wire_mail_dkim.cpp; before mail: the send path signs with it)
+  std::unique_ptr<mail::MailDkimService> mail_dkim;
+  // --- end dkim-tls
   // mail accounts and transports (wire_mail.cpp)
   std::unique_ptr<mail::MailAccountsService> mail_accounts;
   std::unique_ptr<mail::MailMessagesService> mail_messages;  // single messages; Enqueue for later callers
@@ -124,6 +137,18 @@ struct App::Parts {
   // campaigns (wire_mail_campaigns.cpp)
   std::unique_ptr<mail::CampaignService> mail_campaigns;
   std::unique_ptr<mail::CampaignEngine> campaign_engine;
+  // --- bounces: DSNs of the bounce mailbox, SendGrid / SES event webhooks (wire_mail_bounces.cpp)
+  std::unique_ptr<mail::MailBouncesService> mail_bounces;
+  std::unique_ptr<net::HttpClient> sns_client;  // SNS certificates and subscription confirmations
+  std::unique_ptr<mail::ProviderEventsService> provider_events;
+  // --- end bounces
+  // --- oauth: the OAuth2 connection of Gmail / Outlook accounts (wire_mail_oauth.cpp)
+  std::unique_ptr<mail::MailOAuthService> mail_oauth;
+  // --- end oauth
+  // --- messages: composing from templates and signatures, inbox replies, stats (wire_mail_messages.cpp)
+  std::unique_ptr<mail::MessageComposer> message_composer;
+  std::unique_ptr<mail::MailStatsService> mail_stats;
+  // --- end messages
   // --- end issue 5 parts ---
   std::unique_ptr<http::HttpMetrics> http_metrics;
   std::unique_ptr<http::Pipeline> pipeline;

@@ -12,6 +12,11 @@ void App::Parts::SetUpInbox() {
   options.max_attachment_bytes = config.inbox.max_attachment_bytes;
   options.max_messages_per_sync = static_cast<std::size_t>(config.inbox.max_messages_per_sync);
   options.policy = net::TargetPolicy::WithAllowList(config.inbox.allow_private_hosts);
+  options.tls_ca_file = config.mail.tls_ca_file;
+  // Bounces (wire_mail_bounces.cpp, set up later): each message synced into a site's bounce mailbox is read as a DSN.
+  options.on_message = [this](const inbox::Account& account, std::int64_t, const mail::ParsedMessage& message) {
+    if (mail_bounces) mail_bounces->ProcessInboxMessage(account.id, message);
+  };
   inbox = std::make_unique<inbox::InboxService>(*database, *queue, *secrets, std::move(options));
   workers->Register(std::string(inbox::kSyncJobKind),
                     [i = inbox.get()](const jobs::Job& job) { i->HandleSyncJob(job); });

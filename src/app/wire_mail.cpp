@@ -9,7 +9,6 @@
 #include "lib/mail/ses.hpp"
 #include "lib/mail/smtp_client.hpp"
 #include "modules/mail/mail_account_routes.hpp"
-#include "modules/mail/mail_message_routes.hpp"
 
 namespace poste::app {
 
@@ -17,6 +16,7 @@ void App::Parts::SetUpMail() {
   mail::AccountsOptions account_options;
   account_options.transports.outbox_root = config.data.dir + "/mail/outbox";
   account_options.transports.smtp_policy = mail::SmtpTargetPolicy(config.mail.smtp_allow_targets);
+  account_options.transports.tls_ca_file = config.mail.tls_ca_file;
   // Provider transports: SendGrid and Amazon SES over HTTPS, Gmail and Outlook over SMTP with XOAUTH2 and an
   // access token from the account's refresh token (kept until a minute before it expires).
   const net::HttpClientOptions provider_http{std::string("Poste-Mail/") + POSTE_VERSION, net::TargetPolicy()};
@@ -36,8 +36,12 @@ void App::Parts::SetUpMail() {
   };
   // Tokens are cached per account and per credentials (a reconnected account gets a new key); a token the
   // server refused is dropped; a refresh token the provider rotated is stored in place of the old one.
+  // Token endpoints under the same rule as the browser flow's (mail.oauth_allow_targets): an account connected
+  // through a listed endpoint must refresh through it too.
+  const net::HttpClientOptions token_http{std::string("Poste-Mail/") + POSTE_VERSION,
+                                          net::TargetPolicy::WithAllowList(config.mail.oauth_allow_targets)};
   account_options.transports.oauth_access_token =
-      [this, provider_http, cache = std::make_shared<mail::AccessTokenCache>()](const mail::Account& a, bool fresh) {
+      [this, token_http, cache = std::make_shared<mail::AccessTokenCache>()](const mail::Account& a, bool fresh) {
         auto provider = a.type == "outlook" ? mail::OutlookOAuth2() : mail::GmailOAuth2();
         if (auto url = a.settings.value("token_url", ""); !url.empty()) provider.token_endpoint = url;
         auto secret = [&](const char* name) { return a.secrets.count(name) ? a.secrets.at(name) : std::string(); };
@@ -47,7 +51,7 @@ void App::Parts::SetUpMail() {
                                 crypto::HexEncode(crypto::Sha256(a.type + "\n" + app.client_id + "\n" + refresh_token +
                                                                  "\n" + provider.token_endpoint));
         if (fresh) cache->Forget(key);
-        mail::OAuth2TokenClient client(provider, app, net::HttpClient(provider_http));
+        mail::OAuth2TokenClient client(provider, app, net::HttpClient(token_http));
         return cache->Get(key, [&] {
           auto tokens = client.Refresh(refresh_token);
           if (!tokens.refresh_token.empty() && tokens.refresh_token != refresh_token) {
@@ -88,11 +92,15 @@ void App::Parts::SetUpMail() {
       throw;
     }
   };
+  message_options.dkim_signature = [d = mail_dkim.get()](std::int64_t site_id, const std::string& from,
+                                                         const std::string& message) {
+    return d->SignatureFor(site_id, from, message);
+  };
   mail_messages =
       std::make_unique<mail::MailMessagesService>(*database, *queue, *mail_accounts, std::move(message_options));
   workers->Register(std::string(mail::kSendJobKind),
                     [m = mail_messages.get()](const jobs::Job& job) { m->HandleSend(job); });
-  mail::RegisterMessageRoutes(router, *mail_messages, {signed_in, site_access});
+  // The messages' routes: wire_mail_messages.cpp (they compose from templates and signatures).
 }
 
 }  // namespace poste::app

@@ -140,6 +140,15 @@ std::vector<Row> Table() {
       {"GET", i + "/messages/{msg_personal_a}/attachments/0", "",                     {401, 200, 404, 404, B,   B,   B,   B,   B,    404, 404}},
       {"GET", i + "/threads/{thread_site_a}", "",                                     {401, 200, 404, 200, B,   B,   B,   B,   B,    200, 404}},
       {"GET", i + "/threads/999999", "",                                              {401, 404, 404, 404, B,   B,   B,   B,   B,    404, 404}},
+      // Reply and forward through the send path ("messages"): who sees the message, sending for a site they
+      // may send for (by default the shared inbox's site; another one is a 422 on "site").
+      {"POST", i + "/messages/{msg_site_a}/reply", R"({"text":"Thanks"})",            {401, 202, 404, 202, B,   B,   B,   B,   B,    202, 404}},
+      {"POST", i + "/messages/{msg_site_a}/reply", R"({"text":"T","site":"beta"})",   {401, 422, 404, 202, B,   B,   B,   B,   B,    422, 404}},
+      {"POST", i + "/messages/{msg_site_a}/reply", R"({"to":["x@example.com"]})",     {401, 422, 404, 422, B,   B,   B,   B,   B,    422, 404}},
+      {"POST", i + "/messages/{msg_personal_a}/reply", R"({"text":"T","site":"alpha"})", {401, 202, 404, 404, B, B,  B,   B,   B,    404, 404}},
+      {"POST", i + "/messages/{msg_site_a}/forward", R"({"to":["x@example.com"]})",   {401, 202, 404, 202, B,   B,   B,   B,   B,    202, 404}},
+      {"POST", i + "/messages/{msg_personal_a}/forward", R"({"to":"x@example.com","site":"alpha"})", {401, 202, 404, 404, B, B, B, B, B, 404, 404}},
+      {"POST", i + "/messages/999999/forward", R"({"to":["x@example.com"]})",         {401, 404, 404, 404, B,   B,   B,   B,   B,    404, 404}},
   };
   // clang-format on
 }

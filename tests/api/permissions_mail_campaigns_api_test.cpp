@@ -92,6 +92,7 @@ std::vector<Row> Table() {
       {"GET", a + "/{campaign_a}/recipients", "",                                {401, 200, 404, 200, B,   B,   B,   B,   B,    200, 404}},
       {"GET", a + "/{campaign_a}/recipients?state=nope", "",                     {401, 400, 404, 400, B,   B,   B,   B,   B,    400, 404}},
       {"DELETE", a + "/{fresh_draft_a}/recipients", "",                          {401, 204, 404, 204, B,   B,   B,   B,   B,    204, 404}},
+      {"GET", a + "/{campaign_a}/stats", "",                                     {401, 200, 404, 200, B,   B,   B,   B,   B,    200, 404}},
       {"GET", a + "/{campaign_a}/preview", "",                                   {401, 200, 404, 200, B,   B,   B,   B,   B,    200, 404}},
       {"GET", b + "/{campaign_a}/preview", "",                                   {401, 404, 404, 404, B,   B,   B,   B,   B,    404, 404}},
       {"POST", a + "/{campaign_a}/test", R"({"to":"t{n}@example.com"})",         {401, 202, 404, 202, B,   B,   B,   B,   B,    202, 404}},

@@ -220,6 +220,7 @@ void Client::Connect() {
   curl_easy_setopt(curl, CURLOPT_USE_SSL, c.tls == Tls::kStartTls ? CURLUSESSL_ALL : CURLUSESSL_NONE);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, c.verify_peer ? 1L : 0L);
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, c.verify_peer ? 2L : 0L);
+  if (!c.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, c.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
   curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, &check);
   const CURLcode rc = curl_easy_perform(curl);
@@ -240,7 +241,13 @@ void Client::Connect() {
         rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM) {
       kind = ErrorKind::kTls;
     }
-    throw ImapError(kind, std::string("IMAP connection to ") + c.host + " failed: " + curl_easy_strerror(rc));
+    std::string why = curl_easy_strerror(rc);
+    if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+      why = "its TLS certificate is not trusted (" + why + "; is its CA in the system's store or in mail.tls_ca_file?)";
+    } else if (rc == CURLE_USE_SSL_FAILED) {
+      why = "it does not offer STARTTLS, which the account requires";
+    }
+    throw ImapError(kind, std::string("IMAP connection to ") + c.host + " failed: " + why);
   }
   curl_socket_t socket = CURL_SOCKET_BAD;
   curl_easy_getinfo(curl, CURLINFO_ACTIVESOCKET, &socket);

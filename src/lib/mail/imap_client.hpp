@@ -32,6 +32,7 @@ struct ClientConfig {
   // Which addresses the connection may reach (a user-given host must not reach this server's neighbours).
   net::TargetPolicy policy;
   bool verify_peer = true;  // TLS certificate and host name checks
+  std::string ca_file;      // a PEM CA bundle to check the server's certificate with ("": libcurl's default)
 };
 
 struct FetchedMessage {

@@ -163,13 +163,13 @@ bool StateMatches(std::string_view expected, std::string_view received) {
   return !expected.empty() && crypto::ConstantTimeEquals(expected, received);
 }
 
-AuthorizationStart StartAuthorization(const OAuth2Provider& provider, const OAuth2App& app,
-                                      std::string_view login_hint) {
+AuthorizationStart StartAuthorization(const OAuth2Provider& provider, const OAuth2App& app, std::string_view login_hint,
+                                      std::string_view state_prefix) {
   if (!net::ParseHttpUrl(provider.authorization_endpoint)) {
     throw AppError::BadRequest("The OAuth2 authorization endpoint is not an http(s) URL.");
   }
   AuthorizationStart start;
-  start.state = crypto::RandomToken(32);
+  start.state = std::string(state_prefix) + crypto::RandomToken(32);
   start.code_verifier = crypto::RandomToken(32);
   std::vector<std::pair<std::string, std::string>> params = {
       {"response_type", "code"},

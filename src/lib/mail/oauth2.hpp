@@ -65,10 +65,11 @@ struct AuthorizationStart {
 
 // The authorization URL: response_type=code, client_id, redirect_uri, scope (space-separated), state,
 // code_challenge (S256 of a fresh verifier), code_challenge_method=S256, the provider's extra parameters,
-// and login_hint when given (the address to connect). Throws AppError::BadRequest when the endpoint is not
-// an absolute http(s) URL.
+// and login_hint when given (the address to connect). The state is `state_prefix` followed by the random
+// part (a caller that keeps several flows says which one in the prefix; the random part stays the
+// credential). Throws AppError::BadRequest when the endpoint is not an absolute http(s) URL.
 AuthorizationStart StartAuthorization(const OAuth2Provider& provider, const OAuth2App& app,
-                                      std::string_view login_hint = {});
+                                      std::string_view login_hint = {}, std::string_view state_prefix = {});
 
 // RFC 7636 S256: base64url(SHA-256(verifier)) without padding.
 std::string PkceChallenge(std::string_view code_verifier);

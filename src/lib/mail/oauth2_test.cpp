@@ -94,6 +94,15 @@ TEST(OAuth2, GmailAuthorizationUrlAsksForOfflineAccessWithPkceAndState) {
   EXPECT_EQ(GmailOAuth2().token_endpoint, "https://oauth2.googleapis.com/token");
 }
 
+TEST(OAuth2, AStatePrefixNamesTheFlowAndTheRandomPartStays) {
+  auto start = StartAuthorization(GmailOAuth2(), kApp, "", "7.42.");
+  ASSERT_EQ(start.state.size(), 5u + 43u) << start.state;
+  EXPECT_EQ(start.state.rfind("7.42.", 0), 0u);
+  EXPECT_TRUE(crypto::Base64UrlDecode(start.state.substr(5)));
+  EXPECT_EQ(QueryOf(start.url)["state"], start.state);
+  EXPECT_NE(StartAuthorization(GmailOAuth2(), kApp, "", "7.42.").state, start.state);
+}
+
 TEST(OAuth2, OutlookAuthorizationUrlAsksForSmtpSendAndOfflineAccess) {
   auto provider = OutlookOAuth2("contoso.onmicrosoft.com");
   EXPECT_EQ(provider.token_endpoint, "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");

@@ -256,6 +256,7 @@ static DeliveryResult Perform(SmtpTransport::State& s, const std::string* upload
                    o.tls == SmtpTls::kNone ? static_cast<long>(CURLUSESSL_NONE) : static_cast<long>(CURLUSESSL_ALL));
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
+  if (!o.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str());
   switch (o.auth) {
     case SmtpAuth::kNone:
       break;
@@ -313,7 +314,11 @@ static DeliveryResult Perform(SmtpTransport::State& s, const std::string* upload
     // No SMTP answer to quote: say what went wrong on the way.
     r.answer = rc == CURLE_COULDNT_CONNECT      ? "could not connect to " + where
                : rc == CURLE_OPERATION_TIMEDOUT ? "timed out talking to " + where
-                                                : std::string(curl_easy_strerror(rc)) + " (" + where + ")";
+               : rc == CURLE_PEER_FAILED_VERIFICATION
+                   ? "the TLS certificate of " + where + " is not trusted (" + curl_easy_strerror(rc) +
+                         "; is its CA in the system's store or in mail.tls_ca_file?)"
+               : rc == CURLE_USE_SSL_FAILED ? where + " does not offer STARTTLS, which the account requires"
+                                            : std::string(curl_easy_strerror(rc)) + " (" + where + ")";
     if (!s.last_answer.empty()) r.answer += "; last answer: " + s.last_answer;
   }
   if (code >= 500 && code < 600) {

@@ -36,6 +36,7 @@ struct SmtpOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds total_timeout{120000};  // per message
   bool verify_tls = true;
+  std::string ca_file;  // a PEM CA bundle to check the server's certificate with ("": libcurl's default)
   net::TargetPolicy policy = net::TargetPolicy::AllowAll();
 };
 

@@ -5,6 +5,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "lib/mail/html_text.hpp"
+
 namespace poste::inbox {
 
 namespace {
@@ -26,7 +28,81 @@ std::string Date(std::int64_t ms) {
   return buffer;
 }
 
+std::string Who(const Address& a) { return a.name.empty() ? a.email : a.name + " <" + a.email + ">"; }
+
+std::string List(const std::vector<Address>& list) {
+  std::string out;
+  for (const auto& a : list) out += (out.empty() ? "" : ", ") + Who(a);
+  return out;
+}
+
+std::string Escaped(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\r':
+        break;
+      case '\n':
+        out += "<br>\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string ForwardSubject(std::string_view subject) {
+  std::size_t i = 0;
+  while (i < subject.size() && subject[i] == ' ') ++i;
+  const std::string rest = Lower(subject.substr(i, 4));
+  if (rest.starts_with("fwd:") || rest.starts_with("fw:")) {
+    return std::string(subject);
+  }
+  return "Fwd: " + std::string(subject.substr(i));
+}
+
+ForwardDraft BuildForward(const Message& m) {
+  ForwardDraft d;
+  d.subject = ForwardSubject(m.subject);
+  std::string head = "---------- Forwarded message ----------\nFrom: " + Who(m.from) + "\n";
+  if (m.sent_at) head += "Date: " + Date(*m.sent_at) + "\n";
+  head += "Subject: " + m.subject + "\n";
+  if (!m.to.empty()) head += "To: " + List(m.to) + "\n";
+  if (!m.cc.empty()) head += "Cc: " + List(m.cc) + "\n";
+  const std::string body = m.text.empty() && !m.html.empty() ? mail::HtmlToText(m.html) : m.text;
+  d.text = head + "\n" + body;
+  if (!d.text.ends_with('\n')) d.text += '\n';
+  d.html = "<div class=\"poste-forwarded\">" + Escaped(d.text) + "</div>\n";
+  return d;
+}
+
+void AppendQuote(std::string& html, std::string& text, const std::string& quoted) {
+  if (!text.empty()) {
+    if (!text.ends_with('\n')) text += '\n';
+    text += "\n" + quoted;
+  }
+  if (!html.empty()) html += "\n<blockquote type=\"cite\">" + Escaped(quoted) + "</blockquote>\n";
+}
+
+std::string Bracketed(const std::string& id) {
+  if (id.empty() || id.front() == '<') return id;
+  return "<" + id + ">";
+}
 
 std::string ReplySubject(std::string_view subject) {
   std::size_t i = 0;

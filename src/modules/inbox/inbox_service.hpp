@@ -51,6 +51,7 @@ struct InboxOptions {
   std::size_t max_messages_per_sync = 500;       // the rest waits for the next sync
   net::TargetPolicy policy;                      // which addresses IMAP hosts may resolve to
   std::chrono::milliseconds imap_timeout{30000};
+  std::string tls_ca_file;  // mail.tls_ca_file: a private CA for IMAP servers' certificates ("": the system's)
   // Called after each message is stored by a sync (outside the transaction), e.g. to read bounces.
   std::function<void(const Account&, std::int64_t message_row, const mail::ParsedMessage&)> on_message;
   std::function<std::int64_t()> now_ms;  // epoch ms; default: the system clock

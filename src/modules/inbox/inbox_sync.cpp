@@ -138,6 +138,7 @@ std::optional<SyncResult> InboxService::Sync(std::int64_t account_id) {
     config.password = OpenPassword(*account);
     config.policy = options_.policy;
     config.read_timeout = options_.imap_timeout;
+    config.ca_file = options_.tls_ca_file;
     config.limits.max_literal = options_.max_message_bytes;
     mail::imap::Client client(config);
     client.Connect();
@@ -236,6 +237,7 @@ bool InboxService::SetSeenOnServer(const Account& account, const Message& messag
   config.password = OpenPassword(account);
   config.policy = options_.policy;
   config.read_timeout = options_.imap_timeout;
+  config.ca_file = options_.tls_ca_file;
   mail::imap::Client client(config);
   client.Connect();
   const auto info = client.Select(account.mailbox);

@@ -205,6 +205,20 @@ void MailAccountsService::ReplaceSecret(std::int64_t site_id, std::int64_t id, c
   });
 }
 
+bool MailAccountsService::ChangeSecrets(std::int64_t site_id, std::int64_t id,
+                                        const std::function<bool(soci::session&, Account&)>& change) {
+  return db_.WriteValue([&](soci::session& s) {
+    auto stored = account_store::GetForUpdate(s, site_id, id);
+    if (!stored) return false;
+    Account a = Open(std::move(*stored));
+    if (change(s, a)) {
+      a.sealed_secrets = Seal(a);
+      account_store::Save(s, a, Now());
+    }
+    return true;
+  });
+}
+
 Account MailAccountsService::ImplicitOutbox(std::int64_t site_id) const {
   Account a;
   a.site_id = site_id;

@@ -52,6 +52,12 @@ class MailAccountsService {
   // Replaces one secret of the account as a provider handed it back (a rotated OAuth2 refresh token). No
   // audit entry: nobody changed the settings. Does nothing when the account is gone.
   void ReplaceSecret(std::int64_t site_id, std::int64_t id, const std::string& name, const std::string& value);
+  // Reads and changes the account's opened secrets in one write transaction, the row locked: `change` gets
+  // the transaction's session (for the caller's own writes, such as an audit entry) and the account, and
+  // returns whether to seal and store its secrets again. For flows that keep their state with the account
+  // (the OAuth2 connection's pending authorization). No audit entry of its own. false when the account is gone.
+  bool ChangeSecrets(std::int64_t site_id, std::int64_t id,
+                     const std::function<bool(soci::session&, Account&)>& change);
 
   // The account a message goes through: `id` when given (404 when not the site's), else the site's
   // default, else the implicit outbox (id 0). With secrets opened.

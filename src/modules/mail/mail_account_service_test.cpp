@@ -152,8 +152,12 @@ TEST_P(MailAccountsTest, EveryFieldIsValidated) {
   EXPECT_TRUE(Has(ErrorsOf(n), "settings.secret_access_key", "required"));
   n = Smtp();
   n.type = "gmail";
-  n.settings = {{"username", "me@gmail.com"}, {"client_id", "id"}, {"client_secret", "cs"}};
-  EXPECT_TRUE(Has(ErrorsOf(n), "settings.refresh_token", "required"));
+  n.settings = {{"username", "me@gmail.com"}, {"client_id", "id"}};
+  EXPECT_TRUE(Has(ErrorsOf(n), "settings.client_secret", "required"));
+  n.settings = {{"username", "me@gmail.com"}, {"client_id", "id"}, {"client_secret", "cs"}, {"token_url", "ftp://x"}};
+  EXPECT_TRUE(Has(ErrorsOf(n), "settings.token_url", "invalid_format"));
+  n.settings = {{"username", "me@gmail.com"}, {"client_id", "id"}, {"client_secret", "cs"}, {"authorization_url", "x"}};
+  EXPECT_TRUE(Has(ErrorsOf(n), "settings.authorization_url", "invalid_format"));
   EXPECT_TRUE(service_->List(site_).empty()) << "nothing stored by refused requests";
 }
 

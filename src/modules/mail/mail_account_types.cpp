@@ -34,11 +34,13 @@ const std::vector<SettingSpec>& Specs(std::string_view type) {
                                                {"access_key_id", Kind::kString, true},
                                                {"secret_access_key", Kind::kSecret, true},
                                                {"endpoint", Kind::kString, false}};
-  static const std::vector<SettingSpec> oauth = {{"username", Kind::kString, true},
-                                                 {"client_id", Kind::kString, true},
-                                                 {"client_secret", Kind::kSecret, true},
-                                                 {"refresh_token", Kind::kSecret, true},
-                                                 {"token_url", Kind::kString, false}};
+  // refresh_token: pasted, or stored by the OAuth2 connection flow (mail_oauth_service); without it the
+  // account exists but cannot send until it is connected.
+  static const std::vector<SettingSpec> oauth = {
+      {"username", Kind::kString, true},      {"client_id", Kind::kString, true},
+      {"client_secret", Kind::kSecret, true}, {"refresh_token", Kind::kSecret, false},
+      {"token_url", Kind::kString, false},    {"authorization_url", Kind::kString, false},
+  };
   static const std::vector<SettingSpec> none;
   if (type == "smtp") return smtp;
   if (type == "sendgrid") return sendgrid;
@@ -96,7 +98,7 @@ const std::vector<std::string>& SecretNames(std::string_view type) {
 nlohmann::json ToJson(const Account& a) {
   nlohmann::json settings = a.settings.is_object() ? a.settings : nlohmann::json::object();
   for (const auto& name : SecretNames(a.type)) settings[name + "_set"] = a.secrets.count(name) > 0;
-  return {
+  nlohmann::json out = {
       {"id", a.id},
       {"site_id", a.site_id},
       {"name", a.name},
@@ -107,6 +109,9 @@ nlohmann::json ToJson(const Account& a) {
       {"limits", {{"per_second", a.limits.per_second}, {"per_hour", a.limits.per_hour}, {"per_day", a.limits.per_day}}},
       {"created_at", a.created_at},
       {"updated_at", a.updated_at}};
+  // Gmail / Outlook: whether the account holds a refresh token (connected through OAuth2), never the token.
+  if (a.type == "gmail" || a.type == "outlook") out["connected"] = a.secrets.count("refresh_token") > 0;
+  return out;
 }
 
 void SplitSettings(std::string_view type, const nlohmann::json& settings, nlohmann::json& plain,
@@ -205,7 +210,7 @@ void ValidateAccount(const Account& a, std::vector<FieldError>& errors) {
       !IsValidAddress(a.settings["username"].get<std::string>())) {
     errors.push_back({"settings.username", "invalid_email", "the account's email address"});
   }
-  for (const char* url_key : {"endpoint", "token_url"}) {
+  for (const char* url_key : {"endpoint", "token_url", "authorization_url"}) {
     if (a.settings.contains(url_key)) {
       const std::string url = a.settings[url_key];
       if (!url.starts_with("https://") && !url.starts_with("http://")) {

@@ -90,6 +90,7 @@ OutgoingMessage MailMessagesService::Outgoing(const Message& m, const Mailbox& f
   out.list_unsubscribe_url = r.list_unsubscribe_url;
   out.list_unsubscribe_mailto = r.list_unsubscribe_mailto;
   out.message_id = m.message_id;
+  for (const auto& file : r.files) out.attachments.push_back(file);
   for (std::size_t i = 0; i < r.attachments.size(); ++i) {
     std::optional<Attachment> found;
     if (options_.media_attachment) found = options_.media_attachment(m.site_id, r.attachments[i]);
@@ -183,7 +184,15 @@ Message MailMessagesService::Get(std::int64_t site_id, std::int64_t id) {
 
 MessagePage MailMessagesService::List(std::int64_t site_id, std::optional<MessageState> state, int limit,
                                       std::optional<std::int64_t> cursor) {
-  return db_.ReadValue([&](soci::session& s) { return message_store::List(s, site_id, state, limit, cursor); });
+  MessageFilter filter;
+  filter.state = state;
+  filter.limit = limit;
+  filter.cursor = cursor;
+  return List(site_id, filter);
+}
+
+MessagePage MailMessagesService::List(std::int64_t site_id, const MessageFilter& filter) {
+  return db_.ReadValue([&](soci::session& s) { return message_store::List(s, site_id, filter); });
 }
 
 Message MailMessagesService::Cancel(const audit::Origin& origin, std::int64_t site_id, std::int64_t id) {
@@ -209,9 +218,16 @@ void MailMessagesService::HandleSend(const jobs::Job& job) {
     throw jobs::PermanentError("mail.send: malformed payload");
   }
   const std::int64_t site_id = payload["site_id"], id = payload["message_id"];
+  if (auto watch = payload.find("watch_attempt"); watch != payload.end()) {
+    if (!watch->is_number_integer()) throw jobs::PermanentError("mail.send: malformed payload");
+    Recover(site_id, id, watch->get<int>());
+    return;
+  }
 
   // Claim the message for this try under its row lock: a cancel either happened before (we stop here) or
-  // waits for this transaction and then finds the message sending (and is refused).
+  // waits for this transaction and then finds the message sending (and is refused). The claim also queues
+  // the watch of this try: if no outcome is recorded within the lease (the worker died, the last job
+  // attempt failed), Recover puts the message back to queued or fails it, instead of leaving it sending.
   std::optional<Message> message;
   std::optional<Account> account;
   db_.Write([&](soci::session& s) {
@@ -235,6 +251,7 @@ void MailMessagesService::HandleSend(const jobs::Job& job) {
     m->state = MessageState::kSending;
     ++m->attempts;
     message_store::SaveOutcome(s, *m, now);
+    QueueWatch(s, *m, now + SendingLease(), "");
     message = std::move(m);
     account = std::move(found);
   });
@@ -242,16 +259,31 @@ void MailMessagesService::HandleSend(const jobs::Job& job) {
     queue_.NotifyEnqueued();
     return;
   }
+  const int attempt = message->attempts;
 
+  // Recorded as sent right before the point of no return (Delivery::on_commit), and only while this try
+  // still holds the message (same attempt, still sending): once the server may have it, a failure of what
+  // follows (the outcome's write, this worker) can no longer send it again.
+  bool committed = false, lost_claim = false;
   DeliveryResult result;
+  if (options_.fault) options_.fault("before_send");
   try {
     const auto outgoing = Outgoing(*message, account->from, nullptr);
-    const auto built = BuildMessage(outgoing);
+    auto built = BuildMessage(outgoing);
+    if (options_.dkim_signature) {
+      built.bytes.insert(0, options_.dkim_signature(site_id, account->from.email, built.bytes));
+    }
     Delivery delivery;
     delivery.message = &outgoing;
     delivery.built = &built;
     delivery.envelope_from = AsciiAddress(account->from.email);
     delivery.recipients = EnvelopeRecipients(outgoing);
+    delivery.on_commit = [&] {
+      committed = db_.WriteValue(
+          [&](soci::session& s) { return message_store::MarkCommitted(s, site_id, id, attempt, Now()); });
+      lost_claim = !committed;
+      return committed;
+    };
     result = accounts_.TransportFor(*account)->Send(delivery);
   } catch (const AppError& e) {
     result.outcome = DeliveryOutcome::kPermanent;
@@ -261,22 +293,31 @@ void MailMessagesService::HandleSend(const jobs::Job& job) {
     result.outcome = DeliveryOutcome::kPermanent;
     result.answer = std::string("the message could not be built: ") + e.what();
   }
+  if (lost_claim) {  // another try took the message over (a lease expired): nothing was sent by this one
+    spdlog::warn("mail message {} of site {}: try {} lost its claim before sending", id, site_id, attempt);
+    return;
+  }
+  if (options_.fault) options_.fault("after_send");
 
   result.answer = StorableAnswer(std::move(result.answer));
   db_.Write([&](soci::session& s) {
     auto m = message_store::GetForUpdate(s, site_id, id);
-    if (!m) return;
+    // Only this try's outcome: the message is still ours when nobody claimed it since (same attempt) and it
+    // is sending, or sent by our own commit.
+    if (!m || m->attempts != attempt) return;
+    if (m->state != MessageState::kSending && !(committed && m->state == MessageState::kSent)) return;
     const auto now = Now();
     m->refused_recipients = result.refused_recipients;
     switch (result.outcome) {
       case DeliveryOutcome::kSent:
         m->state = MessageState::kSent;
-        m->sent_at = now;
+        if (!m->sent_at) m->sent_at = now;
         m->provider_message_id = result.provider_message_id;
         if (!result.refused_recipients.empty()) m->last_error = "some recipients were refused: " + result.answer;
         break;
       case DeliveryOutcome::kTemporary:
         m->last_error = result.answer;
+        m->sent_at.reset();
         if (m->attempts >= options_.max_attempts) {
           m->state = MessageState::kFailed;
         } else {
@@ -288,6 +329,7 @@ void MailMessagesService::HandleSend(const jobs::Job& job) {
         break;
       case DeliveryOutcome::kPermanent:
         m->state = MessageState::kFailed;
+        m->sent_at.reset();
         m->last_error = result.answer;
         break;
     }
@@ -303,6 +345,51 @@ void MailMessagesService::HandleSend(const jobs::Job& job) {
                  result.answer);
   }
   queue_.NotifyEnqueued();
+}
+
+std::int64_t MailMessagesService::SendingLease() const {
+  return options_.sending_lease_ms > 0 ? options_.sending_lease_ms : 15 * 60 * 1000;
+}
+
+void MailMessagesService::QueueWatch(soci::session& s, const Message& m, std::int64_t run_at_ms,
+                                     const std::string& key_suffix) {
+  jobs::EnqueueOptions job;
+  job.run_at_ms = run_at_ms;
+  job.max_attempts = 3;
+  job.idempotency_key =
+      std::string(kSendJobKind) + ":" + std::to_string(m.id) + ":watch" + std::to_string(m.attempts) + key_suffix;
+  queue_.EnqueueIn(s, kSendJobKind,
+                   nlohmann::json{{"site_id", m.site_id}, {"message_id", m.id}, {"watch_attempt", m.attempts}}.dump(),
+                   job);
+}
+
+bool MailMessagesService::Recover(std::int64_t site_id, std::int64_t id, int attempt) {
+  bool recovered = false;
+  db_.Write([&](soci::session& s) {
+    auto m = message_store::GetForUpdate(s, site_id, id);
+    if (!m || m->state != MessageState::kSending || m->attempts != attempt) return;  // the try ended, or a new one
+    const auto now = Now();
+    if (m->updated_at > now - SendingLease()) {  // not yet expired (a clock moved): look again at the lease's end
+      QueueWatch(s, *m, m->updated_at + SendingLease(), ":" + RandomHex(8));
+      return;
+    }
+    // Nothing was committed by that try (a commit makes the message sent), so nothing was sent: retry it.
+    m->last_error = "the try " + std::to_string(attempt) + " stopped before an outcome was recorded";
+    if (m->attempts >= options_.max_attempts) {
+      m->state = MessageState::kFailed;
+      webhooks::EmitIn(queue_, s, site_id, "email.failed", EventData(*m));
+    } else {
+      m->state = MessageState::kQueued;
+      QueueJob(s, *m, now, "recover" + std::to_string(attempt));
+    }
+    message_store::SaveOutcome(s, *m, now);
+    recovered = true;
+  });
+  if (recovered) {
+    spdlog::warn("mail message {} of site {}: try {} left it sending; recovered", id, site_id, attempt);
+    queue_.NotifyEnqueued();
+  }
+  return recovered;
 }
 
 }  // namespace poste::mail

@@ -17,6 +17,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "jobs/job.hpp"
 #include "lib/mail/mime.hpp"
@@ -46,6 +47,17 @@ struct MessagesOptions {
   std::function<std::optional<Attachment>(std::int64_t site_id, std::int64_t media_id)> media_attachment;
   std::function<std::int64_t()> now_ms;  // epoch ms; default: the system clock
   std::function<double()> jitter;        // in [-1, 1] for the retry backoff; default: random
+  // The DKIM-Signature header of a built message of the site From `from_email`, put before its bytes; "" sends it
+  // unsigned. Unset: nothing is signed. (Wired to MailDkimService::SignatureFor.)
+  std::function<std::string(std::int64_t site_id, const std::string& from_email, const std::string& message)>
+      dkim_signature;
+  // How long a try may keep a message "sending" before it is taken for dead (its worker stopped, its last
+  // job attempt failed): then the message is retried or, after max_attempts, failed. Longer than the
+  // slowest transport's timeouts. Default (0): 15 minutes.
+  std::int64_t sending_lease_ms = 0;
+  // Tests only: called with "before_send" (after the claim) and "after_send" (before the outcome is
+  // written); throwing there simulates a worker that stops at that point.
+  std::function<void(std::string_view stage)> fault;
 };
 
 struct SendOptions {
@@ -71,16 +83,24 @@ class MailMessagesService {
   Message Get(std::int64_t site_id, std::int64_t id);
   MessagePage List(std::int64_t site_id, std::optional<MessageState> state, int limit,
                    std::optional<std::int64_t> cursor);
+  MessagePage List(std::int64_t site_id, const MessageFilter& filter);
   // 409 unless queued (scheduled or awaiting a retry).
   Message Cancel(const audit::Origin& origin, std::int64_t site_id, std::int64_t id);
 
-  // The kSendJobKind handler ({"site_id", "message_id"}).
+  // The kSendJobKind handler: {"site_id", "message_id"} sends (one try); {..., "watch_attempt": n} is the
+  // watch of try n, queued with the claim: a message still sending from that try after the lease is put
+  // back to queued (or failed after max_attempts). A try records the message as sent right before the
+  // point of no return (Delivery::on_commit), so a failure after it never sends the message again.
   void HandleSend(const jobs::Job& job);
 
  private:
   std::int64_t Now() const;
   OutgoingMessage Outgoing(const Message& message, const Mailbox& from, std::vector<FieldError>* errors) const;
   void QueueJob(soci::session& s, const Message& message, std::int64_t run_at_ms, const std::string& key_suffix);
+  void QueueWatch(soci::session& s, const Message& message, std::int64_t run_at_ms, const std::string& key_suffix);
+  std::int64_t SendingLease() const;
+  // True when try `attempt` had left the message sending past its lease and it was requeued or failed.
+  bool Recover(std::int64_t site_id, std::int64_t id, int attempt);
 
   db::Database& db_;
   jobs::JobQueue& queue_;

@@ -145,11 +145,12 @@ class MailMessagesTest : public poste::testing::DbTest {
     });
     return out;
   }
-  // Runs every due mail.send job; returns how many ran.
+  // Runs every due mail.send job; returns how many sends (not watches) ran.
   int RunJobs() {
     int ran = 0;
     while (auto job = queue_->Claim("test", 60'000, {std::string(kSendJobKind)})) {
-      ++ran;
+      // The watch of a try (queued with each claim, due after the sending lease) is not a send.
+      if (job->payload.find("watch_attempt") == std::string::npos) ++ran;
       try {
         service_->HandleSend(*job);
         queue_->Complete(job->id, "test");

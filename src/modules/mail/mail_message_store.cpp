@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "db/dialect.hpp"
+#include "db/like.hpp"
 #include "db/query.hpp"
 
 namespace poste::mail::message_store {
@@ -108,15 +109,30 @@ std::optional<Message> FindByIdempotencyKey(soci::session& s, std::int64_t site_
   return One(s, [&](Query& q) { return "site_id = " + q.Int(site_id) + " AND idempotency_key = " + q.Text(key); });
 }
 
-MessagePage List(soci::session& s, std::int64_t site_id, std::optional<MessageState> state, int limit,
-                 std::optional<std::int64_t> cursor) {
-  limit = std::clamp(limit, 1, kMaxMessageListLimit);
+MessagePage List(soci::session& s, std::int64_t site_id, const MessageFilter& f) {
+  const int limit = std::clamp(f.limit, 1, kMaxMessageListLimit);
   Query q(s);
   Row row;
   row.BindTo(q);
   std::string sql = "SELECT " + std::string(kColumns) + " FROM mail_messages WHERE site_id = " + q.Int(site_id);
-  if (state) sql += " AND state = " + q.Text(std::string(MessageStateName(*state)));
-  return db::NewestFirst<MessagePage>(q, std::move(sql), cursor, limit, [&] { return row.Get(); });
+  if (f.state) sql += " AND state = " + q.Text(std::string(MessageStateName(*f.state)));
+  if (!f.recipient.empty()) {
+    // The stored request holds each recipient as {"email":"...","name":"..."} (keys sorted): an exact address
+    // of To, Cc, Bcc or Reply-To, whatever its case.
+    sql += " AND request " + std::string(db::CaseInsensitiveLike(db::DialectOf(s))) + " " +
+           q.Text(db::ContainsPattern("\"email\":" + nlohmann::json(f.recipient).dump())) + " ESCAPE '\\'";
+  }
+  return db::NewestFirst<MessagePage>(q, std::move(sql), f.cursor, limit, [&] { return row.Get(); });
+}
+
+bool MarkCommitted(soci::session& s, std::int64_t site_id, std::int64_t id, int attempt, std::int64_t now_ms) {
+  const long long site = site_id, message = id, now = now_ms;
+  soci::statement st =
+      (s.prepare << "UPDATE mail_messages SET state = 'sent', sent_at = :now, updated_at = :now2"
+                    " WHERE site_id = :site AND id = :id AND state = 'sending' AND attempts = :attempt",
+       soci::use(now), soci::use(now), soci::use(site), soci::use(message), soci::use(attempt));
+  st.execute(true);
+  return st.get_affected_rows() == 1;
 }
 
 void SaveOutcome(soci::session& s, const Message& m, std::int64_t now_ms) {

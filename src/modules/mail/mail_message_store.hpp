@@ -19,9 +19,11 @@ std::optional<Message> Get(soci::session& s, std::int64_t site_id, std::int64_t 
 // Locks the row until the transaction ends (FOR UPDATE on PostgreSQL; SQLite's writer is exclusive).
 std::optional<Message> GetForUpdate(soci::session& s, std::int64_t site_id, std::int64_t id);
 std::optional<Message> FindByIdempotencyKey(soci::session& s, std::int64_t site_id, const std::string& key);
-// Newest first; `state` filters when given.
-MessagePage List(soci::session& s, std::int64_t site_id, std::optional<MessageState> state, int limit,
-                 std::optional<std::int64_t> cursor);
+// Newest first, filtered by the filter's state and recipient.
+MessagePage List(soci::session& s, std::int64_t site_id, const MessageFilter& filter);
+// Records try `attempt` as sent (state, sent_at) while it still holds the message (sending, same attempt):
+// the Delivery::on_commit of the send path. False when another try or a cancel took it.
+bool MarkCommitted(soci::session& s, std::int64_t site_id, std::int64_t id, int attempt, std::int64_t now_ms);
 // Writes state, attempts, provider_message_id, last_error, refused_recipients and sent_at.
 void SaveOutcome(soci::session& s, const Message& message, std::int64_t now_ms);
 

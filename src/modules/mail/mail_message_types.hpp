@@ -15,6 +15,7 @@
 
 #include "lib/error.hpp"
 #include "lib/mail/address.hpp"
+#include "lib/mail/mime.hpp"
 
 namespace poste::mail {
 
@@ -23,6 +24,13 @@ inline constexpr int kMaxMessageListLimit = 100;
 inline constexpr std::size_t kMaxAttachments = 20;
 inline constexpr std::size_t kMaxBodyBytes = 2u << 20;  // html and text, each
 inline constexpr std::size_t kMaxIdempotencyKey = 200;
+// Caps of ParseMessageRequest, so a hostile body cannot make it build (or report errors for) millions of
+// entries: custom headers, references, each header name / value and message id.
+inline constexpr std::size_t kMaxCustomHeaders = 50;
+inline constexpr std::size_t kMaxReferences = 100;
+inline constexpr std::size_t kMaxHeaderNameBytes = 76;
+inline constexpr std::size_t kMaxHeaderValueBytes = 998;
+inline constexpr std::size_t kMaxMessageIdBytes = 998;
 
 enum class MessageState { kQueued, kSending, kSent, kFailed, kCancelled };
 std::string_view MessageStateName(MessageState state);
@@ -42,6 +50,18 @@ struct MessageRequest {
   std::optional<std::int64_t> send_at_ms;  // scheduled; default: now
   std::string list_unsubscribe_url;        // campaigns (RFC 8058)
   std::string list_unsubscribe_mailto;
+  // Files attached as they are (a forwarded message's attachments, kept by the inbox under the data
+  // directory). Never read from an API body: only the server's own code sets them.
+  std::vector<Attachment> files;
+};
+
+// What POST .../mail/messages may ask beyond the message itself: a template of the site rendered with the
+// variables (the request's own subject, html and text override the template's), and the sender's signature
+// for the site appended to the bodies.
+struct ComposeRequest {
+  std::optional<std::int64_t> template_id;
+  nlohmann::json variables = nlohmann::json::object();
+  bool signature = false;  // default: no signature
 };
 
 struct Message {
@@ -60,6 +80,13 @@ struct Message {
   std::optional<std::int64_t> sent_at;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
+};
+
+struct MessageFilter {
+  std::optional<MessageState> state;
+  std::string recipient;  // an address of To, Cc, Bcc or Reply-To (case-insensitive); empty: any
+  int limit = 20;
+  std::optional<std::int64_t> cursor;  // next_cursor of the previous page
 };
 
 struct MessagePage {
@@ -82,7 +109,14 @@ nlohmann::json ToJson(const Message& message, bool full);
 // The API body of POST .../mail/messages into a request, with field errors: recipients as "a@b.c",
 // "Name <a@b.c>" or {"email", "name"}; headers as {"Name": "value"} or [{"name", "value"}]; references as an
 // array or a space-separated string. send_at is returned as text (the service reads it in the site's zone).
+// With `compose`, "template_id", "variables" and "signature" are read too, and a template makes subject and
+// bodies optional (it provides them). Lists are capped (recipients, headers, references): past a cap one
+// "too_many" error is reported and the rest is not read.
 MessageRequest ParseMessageRequest(const nlohmann::json& body, std::optional<std::string>& send_at,
-                                   std::optional<std::string>& idempotency_key, std::vector<FieldError>& errors);
+                                   std::optional<std::string>& idempotency_key, std::vector<FieldError>& errors,
+                                   ComposeRequest* compose = nullptr);
+
+// Subject and body required (after a template was applied): adds "required" errors.
+void RequireContent(const MessageRequest& request, std::vector<FieldError>& errors);
 
 }  // namespace poste::mail

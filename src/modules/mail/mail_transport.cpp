@@ -90,6 +90,7 @@ SmtpOptions BaseOptions(const TransportSettings& settings) {
   o.helo_name = settings.helo_name;
   o.connect_timeout = settings.smtp_connect_timeout;
   o.total_timeout = settings.smtp_total_timeout;
+  o.ca_file = settings.tls_ca_file;
   return o;
 }
 

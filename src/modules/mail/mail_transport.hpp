@@ -22,6 +22,7 @@ struct TransportSettings {
   std::string helo_name = "localhost";
   std::chrono::milliseconds smtp_connect_timeout{10000};
   std::chrono::milliseconds smtp_total_timeout{120000};
+  std::string tls_ca_file;  // mail.tls_ca_file: a private CA for SMTP servers' certificates ("": the system's)
 
   // --- provider hooks: the lead wires lib/mail/sendgrid.*, ses.* and oauth2.* here ---
   // A transport for a "sendgrid" / "ses" account (settings and opened secrets in `account`).
