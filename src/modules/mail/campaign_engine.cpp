@@ -8,6 +8,7 @@
 #include "db/database.hpp"
 #include "jobs/job_queue.hpp"
 #include "lib/mail/address.hpp"
+#include "lib/mail/mime_stencil.hpp"
 
 namespace poste::mail {
 namespace {
@@ -130,9 +131,18 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
 
   std::optional<CompiledTemplate> compiled;
   CampaignSender sender;
+  std::function<UnsubscribeLinks(const std::string&)> unsubscribe_links;
+  std::optional<MessageStencil> stencil;  // From, Date and the MIME frame of this batch's messages, written once
+  const std::vector<std::pair<std::string, std::string>> stencil_headers{{"X-Poste-Campaign", std::to_string(c.id)}};
   try {
     compiled = CompiledTemplate::Compile({c.subject, c.html, c.text});
     sender = TakeSender(c, lane.lane);
+    // e.g. the site lost its domain: retrying cannot help until someone acts
+    if (hooks.unsubscribe_linker) unsubscribe_links = hooks.unsubscribe_linker(c.site_id, c.id);
+    OutgoingMessage common;
+    common.from = sender.from;
+    common.headers = stencil_headers;
+    stencil.emplace(common);
   } catch (const AppError& e) {
     return PauseFor(lane, job.id, "cannot send: " + FirstProblem(e));
   }
@@ -187,29 +197,24 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
       outcomes.emplace_back(r, std::nullopt);
       continue;
     }
-    OutgoingMessage m;
+    OutgoingMessage m;  // whole, for transports that send its fields (SendGrid) rather than its bytes
     m.from = sender.from;
+    m.headers = stencil_headers;
     m.to = {{r.name, r.email}};
     auto content = compiled->Render(RecipientVariables(r));
     m.subject = std::move(content.subject);
     m.html = std::move(content.html);
     m.text = std::move(content.text);
-    if (hooks.unsubscribe_links) {
-      UnsubscribeLinks links;
-      try {
-        links = hooks.unsubscribe_links(c.site_id, r.email, c.id);
-      } catch (const AppError& e) {  // e.g. the site lost its domain: retrying cannot help until someone acts
-        return stop("cannot send: " + FirstProblem(e));
-      }
-      m.list_unsubscribe_url = std::move(links.url);
-      m.list_unsubscribe_mailto = std::move(links.mailto);
-    }
-    // The same id for every try of this recipient: a receiver that got it twice can tell.
-    m.message_id = "c" + std::to_string(c.id) + "." + std::to_string(r.id) + "@" + domain;
-    m.headers.emplace_back("X-Poste-Campaign", std::to_string(c.id));
     BuiltMessage built;
     try {
-      built = BuildMessage(m);
+      if (unsubscribe_links) {
+        auto links = unsubscribe_links(r.email);
+        m.list_unsubscribe_url = std::move(links.url);
+        m.list_unsubscribe_mailto = std::move(links.mailto);
+      }
+      // The same id for every try of this recipient: a receiver that got it twice can tell.
+      m.message_id = "c" + std::to_string(c.id) + "." + std::to_string(r.id) + "@" + domain;
+      built = stencil->Build(m);
     } catch (const AppError& e) {
       r.state = RecipientState::kFailed;
       r.last_error = FirstProblem(e);

@@ -55,8 +55,11 @@ struct CampaignHooks {
   // The addresses among `emails` that the site's suppression list holds (one query for a batch).
   std::function<std::vector<std::string>(std::int64_t site_id, const std::vector<std::string>& emails)>
       suppressed_among;
-  std::function<UnsubscribeLinks(std::int64_t site_id, const std::string& email, std::int64_t campaign_id)>
-      unsubscribe_links;
+  // The links of the recipients of one campaign: the site is read once (a batch), each call makes a
+  // recipient's links without I/O. Throws AppError (the site lost its public address...).
+  std::function<std::function<UnsubscribeLinks(const std::string& email)>(std::int64_t site_id,
+                                                                          std::int64_t campaign_id)>
+      unsubscribe_linker;
   // The template's parts; AppError 404 when the site has no such template.
   std::function<TemplateSource(std::int64_t site_id, std::int64_t template_id)> load_template;
   // Queues a single message (test sends) through the messages' send path; returns its id.
