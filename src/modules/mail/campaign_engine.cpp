@@ -27,7 +27,7 @@ std::string FirstProblem(const AppError& e) {
 }  // namespace
 
 CampaignEngine::CampaignEngine(CampaignService& service, jobs::JobQueue& queue, CampaignEngineOptions options)
-    : service_(service), queue_(queue), options_(options) {}
+    : service_(service), queue_(queue), options_(options), recorder_(service.db()) {}
 
 CampaignSender CampaignEngine::TakeSender(const Campaign& c, int lane) {
   {
@@ -149,12 +149,10 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
 
   // Outcomes are written together (sent rows are already recorded as sent by MarkSent); a crash before a
   // flush only loses provider ids and answers, never a state that matters.
-  std::vector<std::pair<CampaignRecipient, std::optional<std::int64_t>>> outcomes;
+  std::vector<campaign_store::RecipientOutcome> outcomes;
   auto flush = [&] {
     if (outcomes.empty()) return;
-    db.Write([&](soci::session& s) {
-      for (const auto& [r, retry_at] : outcomes) campaign_store::RecordOutcome(s, r, job.id, retry_at);
-    });
+    db.Write([&](soci::session& s) { campaign_store::RecordOutcomes(s, outcomes, job.id); });
     outcomes.clear();
   };
   auto stop = [&](const std::string& pause_reason) {
@@ -238,9 +236,7 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
     delivery.recipients = EnvelopeRecipients(m);
     bool recorded = false, lost_claim = false;
     delivery.on_commit = [&] {
-      recorded = db.WriteValue([&](soci::session& s) {
-        return campaign_store::MarkSent(s, r.id, job.id, built.message_id, service_.Now());
-      });
+      recorded = recorder_.Record(r.id, job.id, built.message_id, service_.Now());
       lost_claim = !recorded;
       return recorded;
     };
