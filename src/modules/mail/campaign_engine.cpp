@@ -135,7 +135,7 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
   std::optional<MessageStencil> stencil;  // From, Date and the MIME frame of this batch's messages, written once
   const std::vector<std::pair<std::string, std::string>> stencil_headers{{"X-Poste-Campaign", std::to_string(c.id)}};
   try {
-    compiled = CompiledTemplate::Compile({c.subject, c.html, c.text});
+    compiled = CompiledTemplate::CompileForSending({c.subject, c.html, c.text});
     sender = TakeSender(c, lane.lane);
     // e.g. the site lost its domain: retrying cannot help until someone acts
     if (hooks.unsubscribe_linker) unsubscribe_links = hooks.unsubscribe_linker(c.site_id, c.id);
