@@ -10,6 +10,7 @@
 #include "lib/mail/dkim.hpp"
 #include "lib/mail/html_text.hpp"
 #include "lib/mail/mime.hpp"
+#include "lib/mail/mime_stencil.hpp"
 #include "lib/mail/template.hpp"
 
 namespace {
@@ -132,6 +133,33 @@ void BM_Build(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 BENCHMARK(BM_Build);
+
+// A campaign's way: the common headers and the MIME frame written once (MessageStencil), each message around
+// them; the same template and recipients as BM_RenderAndBuild.
+void BM_RenderAndStencil(benchmark::State& state) {
+  auto t =
+      CompiledTemplate::Compile({"{{first_name}}, les nouvelles de {{month}}", NewsletterHtml(), NewsletterText()});
+  const auto& data = Data();
+  const poste::mail::MessageStencil stencil(Envelope(data[0], {}));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const auto& r = data[i++ % data.size()];
+    benchmark::DoNotOptimize(stencil.Build(Envelope(r, t.Render(r))));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_RenderAndStencil);
+
+void BM_Stencil(benchmark::State& state) {
+  auto t =
+      CompiledTemplate::Compile({"{{first_name}}, les nouvelles de {{month}}", NewsletterHtml(), NewsletterText()});
+  const auto& r = Data()[0];
+  const poste::mail::MessageStencil stencil(Envelope(r, {}));
+  OutgoingMessage m = Envelope(r, t.Render(r));
+  for (auto _ : state) benchmark::DoNotOptimize(stencil.Build(m));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_Stencil);
 
 void BM_HtmlToText(benchmark::State& state) {
   auto t = CompiledTemplate::Compile({"", NewsletterHtml(), ""});

@@ -4,6 +4,7 @@
 
 #include "app/parts.hpp"
 #include "modules/mail/campaign_routes.hpp"
+#include "modules/mail/mail_dkim_service.hpp"
 #include "modules/mail/mail_limits_store.hpp"
 
 namespace poste::app {
@@ -31,9 +32,17 @@ void App::Parts::SetUpMailCampaigns() {
   hooks.suppressed_among = [this](std::int64_t site_id, const std::vector<std::string>& emails) {
     return mail_suppressions->SuppressedAmong(site_id, emails);
   };
-  hooks.unsubscribe_links = [this](std::int64_t site_id, const std::string& email, std::int64_t campaign_id) {
-    auto links = unsubscribe->LinksFor(site_id, email, campaign_id);
-    return mail::UnsubscribeLinks{links.url, links.mailto};
+  hooks.unsubscribe_linker = [this](std::int64_t site_id, std::int64_t campaign_id) {
+    return [linker = unsubscribe->LinkerFor(site_id, campaign_id)](const std::string& email) {
+      auto links = linker.For(email);
+      return mail::UnsubscribeLinks{std::move(links.url), std::move(links.mailto)};
+    };
+  };
+  hooks.dkim_signer = [this](std::int64_t site_id) {
+    return [signers = std::make_shared<const mail::DkimSigners>(mail_dkim->SignersFor(site_id))](
+               const std::string& from, const std::string& message) {
+      return signers->empty() ? std::string() : signers->Sign(from, message);
+    };
   };
   hooks.load_template = [this](std::int64_t site_id, std::int64_t template_id) {
     const auto t = mail_templates->Get(site_id, template_id);

@@ -11,6 +11,7 @@
 #include "lib/crypto/random.hpp"
 #include "lib/mail/entities.hpp"
 #include "lib/mail/html_text.hpp"
+#include "lib/mail/mime_detail.hpp"
 #include "lib/validate/ascii.hpp"
 #include "lib/validate/domain.hpp"
 
@@ -19,6 +20,7 @@ namespace poste::mail {
 namespace {
 
 namespace ascii = validate::ascii;
+using detail::FormatOptions;
 
 struct Unref {
   void operator()(gpointer p) const { g_object_unref(p); }
@@ -26,45 +28,13 @@ struct Unref {
 template <typename T>
 using GPtr = std::unique_ptr<T, Unref>;
 
-GMimeFormatOptions* FormatOptions() {
-  // Made once (a function-local static is initialised once, thread-safely), then only read.
-  static GMimeFormatOptions* options = [] {
-    InitMime();
-    GMimeFormatOptions* o = g_mime_format_options_new();
-    g_mime_format_options_set_newline_format(o, GMIME_NEWLINE_FORMAT_DOS);
-    g_mime_format_options_set_param_encoding_method(o, GMIME_PARAM_ENCODING_METHOD_RFC2231);
-    return o;
-  }();
-  return options;
-}
-
-// 7bit when the text allows it, quoted-printable when it is mostly ASCII (readable in the raw message),
-// base64 otherwise (shorter for non-Latin scripts).
-GMimeContentEncoding EncodingFor(std::string_view text) {
-  std::size_t eight_bit = 0;
-  std::size_t line = 0;
-  std::size_t longest = 0;
-  bool controls = false;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      longest = std::max(longest, line);
-      line = 0;
-      continue;
-    }
-    ++line;
-    if (u >= 0x80) ++eight_bit;
-    if (u == 0 || u == '\r') controls = true;
-  }
-  longest = std::max(longest, line);
-  if (eight_bit == 0 && !controls && longest <= kMaxLine - 2) return GMIME_CONTENT_ENCODING_7BIT;
-  if (eight_bit * 5 < text.size()) return GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE;
-  return GMIME_CONTENT_ENCODING_BASE64;
-}
-
 GPtr<GMimeObject> TextPart(const char* subtype, std::string_view text) {
   std::string body = ToLf(text);
-  GMimeContentEncoding encoding = EncodingFor(body);
+  const auto chosen = detail::EncodingFor(body);
+  const GMimeContentEncoding encoding = chosen == detail::BodyEncoding::k7bit ? GMIME_CONTENT_ENCODING_7BIT
+                                        : chosen == detail::BodyEncoding::kQuotedPrintable
+                                            ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
+                                            : GMIME_CONTENT_ENCODING_BASE64;
   if (encoding == GMIME_CONTENT_ENCODING_BASE64) {
     // Base64 carries text in its canonical form (RFC 2045 §6.8): CRLF line ends.
     std::string crlf;
@@ -143,7 +113,45 @@ void AddAddresses(GMimeMessage* message, GMimeAddressType type, const std::vecto
   }
 }
 
-std::string DomainOf(const OutgoingMessage& m) {
+}  // namespace
+
+namespace detail {
+
+GMimeFormatOptions* FormatOptions() {
+  // Made once (a function-local static is initialised once, thread-safely), then only read.
+  static GMimeFormatOptions* options = [] {
+    InitMime();
+    GMimeFormatOptions* o = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(o, GMIME_NEWLINE_FORMAT_DOS);
+    g_mime_format_options_set_param_encoding_method(o, GMIME_PARAM_ENCODING_METHOD_RFC2231);
+    return o;
+  }();
+  return options;
+}
+
+BodyEncoding EncodingFor(std::string_view text) {
+  std::size_t eight_bit = 0;
+  std::size_t line = 0;
+  std::size_t longest = 0;
+  bool controls = false;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      longest = std::max(longest, line);
+      line = 0;
+      continue;
+    }
+    ++line;
+    if (u >= 0x80) ++eight_bit;
+    if (u == 0 || u == '\r') controls = true;
+  }
+  longest = std::max(longest, line);
+  if (eight_bit == 0 && !controls && longest <= kMaxLine - 2) return BodyEncoding::k7bit;
+  if (eight_bit * 5 < text.size()) return BodyEncoding::kQuotedPrintable;
+  return BodyEncoding::kBase64;
+}
+
+std::string MessageIdDomain(const OutgoingMessage& m) {
   std::string_view domain = m.message_id_domain;
   if (domain.empty()) {
     auto at = m.from.email.rfind('@');
@@ -153,7 +161,6 @@ std::string DomainOf(const OutgoingMessage& m) {
   return std::string(domain);
 }
 
-// A safety net under the field limits: no header line may exceed what SMTP servers accept.
 void CheckHeaderLines(std::string_view bytes) {
   auto end = bytes.find("\r\n\r\n");
   std::string_view head = bytes.substr(0, end);
@@ -169,7 +176,7 @@ void CheckHeaderLines(std::string_view bytes) {
   }
 }
 
-}  // namespace
+}  // namespace detail
 
 void InitMime() {
   static std::once_flag once;
@@ -195,8 +202,9 @@ BuiltMessage BuildMessage(const OutgoingMessage& m) {
   g_mime_message_set_date(message.get(), date);
   g_date_time_unref(date);
 
-  std::string id = m.message_id.empty() ? "<" + crypto::HexEncode(crypto::RandomBytes(16)) + "@" + DomainOf(m) + ">"
-                                        : BracketMessageId(m.message_id);
+  std::string id = m.message_id.empty()
+                       ? "<" + crypto::HexEncode(crypto::RandomBytes(16)) + "@" + detail::MessageIdDomain(m) + ">"
+                       : BracketMessageId(m.message_id);
   g_mime_message_set_message_id(message.get(), id.substr(1, id.size() - 2).c_str());
 
   GMimeObject* root = GMIME_OBJECT(message.get());
@@ -264,7 +272,7 @@ BuiltMessage BuildMessage(const OutgoingMessage& m) {
   }
   GByteArray* array = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out.get()));
   BuiltMessage built{std::string(reinterpret_cast<const char*>(array->data), array->len), std::move(id)};
-  CheckHeaderLines(built.bytes);
+  detail::CheckHeaderLines(built.bytes);
   return built;
 }
 

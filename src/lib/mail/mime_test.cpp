@@ -13,9 +13,12 @@
 
 #include "lib/crypto/encoding.hpp"
 #include "lib/mail/mime_parse.hpp"
+#include "lib/mail/testing/wire_checks.hpp"
 
 namespace poste::mail {
 namespace {
+
+using testing::ExpectWireSafe;
 
 using namespace std::chrono_literals;
 
@@ -34,25 +37,6 @@ OutgoingMessage Basic() {
 }
 
 std::string HeaderBlock(const std::string& bytes) { return bytes.substr(0, bytes.find("\r\n\r\n")); }
-
-// CRLF only, no line over 998 characters, nothing outside 7-bit ASCII.
-void ExpectWireSafe(const std::string& bytes) {
-  std::size_t line = 0;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    auto u = static_cast<unsigned char>(bytes[i]);
-    ASSERT_LT(u, 0x80) << "8-bit byte at " << i;
-    if (bytes[i] == '\n') {
-      ASSERT_TRUE(i > 0 && bytes[i - 1] == '\r') << "bare LF at " << i;
-      line = 0;
-      continue;
-    }
-    if (bytes[i] == '\r') {
-      ASSERT_TRUE(i + 1 < bytes.size() && bytes[i + 1] == '\n') << "bare CR at " << i;
-    } else {
-      ASSERT_LE(++line, kMaxLine) << "long line at " << i;
-    }
-  }
-}
 
 std::vector<FieldError> BuildErrors(const OutgoingMessage& m) {
   try {

@@ -1,60 +1,15 @@
 #include "lib/mail/smtp_client.hpp"
 
-#include <curl/curl.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cstring>
-#include <functional>
-#include <mutex>
-#include <stdexcept>
+#include <optional>
 
+#include "lib/crypto/encoding.hpp"
+#include "lib/mail/smtp_wire.hpp"
 #include "lib/net/http_client.hpp"
 #include "lib/net/ip_address.hpp"
 
 namespace poste::mail {
-
-namespace {
-
-void GlobalInit() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
-
-std::string Trim(std::string_view line) {
-  while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ')) line.remove_suffix(1);
-  return std::string(line);
-}
-
-// A server's reply line as it can be stored and shown: printable ASCII (anything else becomes '?'), without
-// its line end, at most kMaxLine characters. SMTP replies are ASCII; a hostile server gets no further.
-std::string Printable(std::string_view raw) {
-  std::string line = Trim(raw.substr(0, 998));
-  for (auto& c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7E) c = '?';
-  }
-  return line;
-}
-
-bool IsReplyLine(std::string_view line) {
-  return line.size() >= 3 && std::isdigit(static_cast<unsigned char>(line[0])) &&
-         std::isdigit(static_cast<unsigned char>(line[1])) && std::isdigit(static_cast<unsigned char>(line[2]));
-}
-
-// Strips the envelope brackets curl adds around an address in "RCPT TO:<a@b.c>".
-std::string RcptAddress(std::string_view command) {
-  auto open = command.find('<'), close = command.rfind('>');
-  if (open == std::string_view::npos || close == std::string_view::npos || close < open) return {};
-  return std::string(command.substr(open + 1, close - open - 1));
-}
-
-}  // namespace
 
 net::TargetPolicy SmtpTargetPolicy(const std::vector<std::string>& extra) {
   std::vector<std::string> entries = {"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7"};
@@ -76,110 +31,12 @@ std::string QueueIdOf(const std::string& answer) {
 
 struct SmtpTransport::State {
   SmtpOptions options;
-  CURL* curl = nullptr;
+  std::unique_ptr<SmtpWire> wire;  // the open connection, greeted, secured and authenticated
+  bool pipelining = false;         // the server offers PIPELINING (RFC 2920)
   int sockets = 0;
-  // Per transfer.
-  std::vector<net::IpAddress> allowed;
-  bool refused_socket = false;
-  std::string pending;  // lines of the reply being read (multi-line replies)
-  std::string last_answer;
-  std::string last_rcpt;  // the recipient of the RCPT TO waiting for its reply
-  bool quitting = false;  // QUIT sent: its "221 Bye" is not the answer worth reporting
-  std::vector<std::string> refused;
-  std::vector<std::string> refused_answers;
-  const std::string* upload = nullptr;
-  std::size_t upload_at = 0;
-  const std::function<bool()>* on_commit = nullptr;
-  bool committed = false;
-  bool aborted = false;  // on_commit said no
-
-  void Reset() {
-    refused_socket = false;
-    pending.clear();
-    last_answer.clear();
-    last_rcpt.clear();
-    quitting = false;
-    refused.clear();
-    refused_answers.clear();
-    upload = nullptr;
-    upload_at = 0;
-    on_commit = nullptr;
-    committed = false;
-    aborted = false;
-  }
-
-  void OnServerLine(std::string_view raw) {
-    if (quitting) return;
-    // One reply line ("250-..." continues, "250 ..." ends); curl may hand several lines at once.
-    while (!raw.empty()) {
-      auto end = raw.find('\n');
-      std::string line = Printable(raw.substr(0, end));
-      raw = end == std::string_view::npos ? std::string_view() : raw.substr(end + 1);
-      if (line.empty()) continue;
-      if (pending.size() < 4000) pending += (pending.empty() ? "" : "\n") + line;  // a reply of 4 KB says enough
-      if (IsReplyLine(line) && (line.size() == 3 || line[3] == ' ')) {
-        last_answer = std::move(pending);
-        pending.clear();
-        if (!last_rcpt.empty()) {
-          if (last_answer[0] == '4' || last_answer[0] == '5') {
-            refused.push_back(last_rcpt);
-            refused_answers.push_back(last_answer);
-          }
-          last_rcpt.clear();
-        }
-      }
-    }
-  }
-
-  void OnCommand(std::string_view command) {
-    // Only the command's name is looked at: AUTH lines carry credentials and are never kept.
-    if (command.starts_with("QUIT")) quitting = true;
-    if (command.size() >= 8 && std::equal(command.begin(), command.begin() + 8, "RCPT TO:", [](char a, char b) {
-          return std::toupper(static_cast<unsigned char>(a)) == b;
-        })) {
-      last_rcpt = RcptAddress(command);
-    }
-  }
 };
 
 namespace {
-
-int OnDebug(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
-  auto& s = *static_cast<SmtpTransport::State*>(user);
-  if (type == CURLINFO_HEADER_IN) s.OnServerLine(std::string_view(data, size));
-  if (type == CURLINFO_HEADER_OUT) s.OnCommand(std::string_view(data, size));
-  return 0;
-}
-
-curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
-  auto& s = *static_cast<SmtpTransport::State*>(user);
-  auto ip = net::IpAddress::FromSockaddr(&address->addr);
-  if (purpose != CURLSOCKTYPE_IPCXN || !ip || std::find(s.allowed.begin(), s.allowed.end(), *ip) == s.allowed.end()) {
-    s.refused_socket = true;
-    return CURL_SOCKET_BAD;
-  }
-  ++s.sockets;
-  return ::socket(address->family, address->socktype, address->protocol);
-}
-
-std::size_t OnRead(char* buffer, std::size_t size, std::size_t count, void* user) {
-  auto& s = *static_cast<SmtpTransport::State*>(user);
-  if (!s.upload) return 0;
-  const std::size_t n = std::min(size * count, s.upload->size() - s.upload_at);
-  if (s.upload_at + n == s.upload->size() && !s.committed) {
-    // These are the last bytes: with the size known (CURLOPT_INFILESIZE) libcurl sends them and then the
-    // final "." without asking again, and after that the server has the message. Commit before handing
-    // them out.
-    s.committed = true;
-    if (s.on_commit && *s.on_commit && !(*s.on_commit)()) {
-      s.aborted = true;
-      return CURL_READFUNC_ABORT;
-    }
-  }
-  std::memcpy(buffer, s.upload->data() + s.upload_at, n);
-  s.upload_at += n;
-  return n;
-}
 
 DeliveryResult Result(DeliveryOutcome outcome, std::string answer) {
   DeliveryResult r;
@@ -188,166 +45,250 @@ DeliveryResult Result(DeliveryOutcome outcome, std::string answer) {
   return r;
 }
 
-}  // namespace
-
-SmtpTransport::SmtpTransport(SmtpOptions options) : state_(std::make_unique<State>()) {
-  GlobalInit();
-  state_->options = std::move(options);
-  state_->curl = curl_easy_init();
-  if (!state_->curl) throw std::runtime_error("libcurl could not start a transfer");
+DeliveryOutcome OutcomeOf(int code) {
+  if (code >= 200 && code < 400) return DeliveryOutcome::kSent;
+  return code >= 500 ? DeliveryOutcome::kPermanent : DeliveryOutcome::kTemporary;
 }
 
-SmtpTransport::~SmtpTransport() {
-  if (state_->curl) curl_easy_cleanup(state_->curl);  // sends QUIT on the open connection
+// A reply that ends the attempt: its outcome, and its text as the answer.
+struct Refused {
+  DeliveryResult result;
+};
+
+void Expect(const SmtpReply& reply, int first_digit) {
+  if (reply.code / 100 != first_digit) throw Refused{Result(OutcomeOf(reply.code), reply.text)};
 }
 
-int SmtpTransport::connections() const { return state_->sockets; }
-
-// Shared by Send and Check: sets the handle up for one transfer (the connection cache survives
-// curl_easy_reset) and runs it. `upload` null: a NOOP command instead of a message.
-static DeliveryResult Perform(SmtpTransport::State& s, const std::string* upload, const std::string& from,
-                              const std::vector<std::string>& recipients,
-                              const std::function<bool()>* on_commit = nullptr) {
-  const auto& o = s.options;
-  s.Reset();
-  if (o.host.empty()) return Result(DeliveryOutcome::kPermanent, "no SMTP host configured");
-  const bool literal = net::IpAddress::Parse(o.host).has_value();
-  try {
-    if (literal) {
-      s.allowed = {*net::IpAddress::Parse(o.host)};
-    } else {
-      s.allowed = net::Resolve(o.host, o.port);
+bool Offers(const std::vector<std::string>& ehlo, std::string_view keyword) {
+  for (const auto& line : ehlo) {
+    if (line.size() < keyword.size()) continue;
+    if (!std::equal(keyword.begin(), keyword.end(), line.begin(),
+                    [](char a, char b) { return a == std::toupper(static_cast<unsigned char>(b)); })) {
+      continue;
     }
+    if (line.size() == keyword.size() || line[keyword.size()] == ' ' || line[keyword.size()] == '=') return true;
+  }
+  return false;
+}
+
+std::string Base64(std::string_view bytes) { return crypto::Base64Encode(std::string(bytes)); }
+
+// Greeting, EHLO, STARTTLS and EHLO again, AUTH: a connection ready for mail, or Refused / SmtpWireError.
+void Open(SmtpTransport::State& s) {
+  const auto& o = s.options;
+  s.wire.reset();
+  if (o.host.empty()) throw Refused{Result(DeliveryOutcome::kPermanent, "no SMTP host configured")};
+  const auto literal = net::IpAddress::Parse(o.host);
+  std::vector<net::IpAddress> addresses;
+  try {
+    addresses = literal ? std::vector<net::IpAddress>{*literal} : net::Resolve(o.host, o.port);
   } catch (const net::HttpError&) {
-    return Result(DeliveryOutcome::kTemporary, "could not resolve " + o.host);
+    throw Refused{Result(DeliveryOutcome::kTemporary, "could not resolve " + o.host)};
   }
   if (literal || !o.policy.HostListed(o.host)) {
-    for (const auto& a : s.allowed) {
+    for (const auto& a : addresses) {
       if (!o.policy.AddressAllowed(a)) {
-        return Result(DeliveryOutcome::kPermanent,
-                      o.host + " resolves to " + a.ToString() +
-                          ", which mail accounts may not reach (see mail.smtp_allow_targets)");
+        throw Refused{Result(DeliveryOutcome::kPermanent,
+                             o.host + " resolves to " + a.ToString() +
+                                 ", which mail accounts may not reach (see mail.smtp_allow_targets)")};
       }
     }
   }
-
-  CURL* c = s.curl;
-  curl_easy_reset(c);
-  const bool v6 = literal && o.host.find(':') != std::string::npos;
-  const std::string host = v6 ? "[" + o.host + "]" : o.host;
-  const std::string url = std::string(o.tls == SmtpTls::kImplicit ? "smtps://" : "smtp://") + host + ":" +
-                          std::to_string(o.port) + "/" + o.helo_name;
-  Slist resolve, rcpt;
-  if (!literal) {
-    std::string pinned;
-    for (const auto& a : s.allowed)
-      pinned += (pinned.empty() ? "" : ",") + (a.v6 ? "[" + a.ToString() + "]" : a.ToString());
-    resolve.reset(curl_slist_append(nullptr, (o.host + ":" + std::to_string(o.port) + ":" + pinned).c_str()));
-    curl_easy_setopt(c, CURLOPT_RESOLVE, resolve.get());
+  // Only the checked addresses are connected to: a name that resolves elsewhere later is not followed.
+  auto wire = std::make_unique<SmtpWire>(addresses, o.port, o.connect_timeout);
+  ++s.sockets;
+  wire->SetTimeout(o.total_timeout);
+  if (o.tls == SmtpTls::kImplicit) wire->StartTls(o.host, o.verify_tls, o.ca_file);
+  Expect(wire->ReadReply(), 2);
+  const std::string ehlo = "EHLO " + o.helo_name + "\r\n";
+  wire->Write(ehlo);
+  SmtpReply hello = wire->ReadReply();
+  if (o.tls == SmtpTls::kStartTls) {
+    if (hello.code / 100 != 2 || !Offers(hello.lines, "STARTTLS")) {
+      throw Refused{Result(DeliveryOutcome::kPermanent, o.host + ":" + std::to_string(o.port) +
+                                                            " does not offer STARTTLS, which the account requires")};
+    }
+    wire->Write("STARTTLS\r\n");
+    Expect(wire->ReadReply(), 2);
+    wire->StartTls(o.host, o.verify_tls, o.ca_file);
+    wire->Write(ehlo);
+    hello = wire->ReadReply();
   }
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c, CURLOPT_PROXY, "");
-  curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o.total_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_USE_SSL,
-                   o.tls == SmtpTls::kNone ? static_cast<long>(CURLUSESSL_NONE) : static_cast<long>(CURLUSESSL_ALL));
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
-  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
-  if (!o.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, o.ca_file.c_str());
+  if (hello.code / 100 != 2) {  // an old server: HELO, without extensions
+    wire->Write("HELO " + o.helo_name + "\r\n");
+    Expect(wire->ReadReply(), 2);
+    hello = {};
+  }
+  s.pipelining = Offers(hello.lines, "PIPELINING");
   switch (o.auth) {
     case SmtpAuth::kNone:
       break;
     case SmtpAuth::kPlain:
+      wire->Write("AUTH PLAIN " + Base64(std::string(1, '\0') + o.username + '\0' + o.password) + "\r\n");
+      Expect(wire->ReadReply(), 2);
+      break;
     case SmtpAuth::kLogin:
-      curl_easy_setopt(c, CURLOPT_USERNAME, o.username.c_str());
-      curl_easy_setopt(c, CURLOPT_PASSWORD, o.password.c_str());
-      curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, o.auth == SmtpAuth::kPlain ? "AUTH=PLAIN" : "AUTH=LOGIN");
+      wire->Write("AUTH LOGIN\r\n");
+      Expect(wire->ReadReply(), 3);
+      wire->Write(Base64(o.username) + "\r\n");
+      Expect(wire->ReadReply(), 3);
+      wire->Write(Base64(o.password) + "\r\n");
+      Expect(wire->ReadReply(), 2);
       break;
-    case SmtpAuth::kXoauth2:
-      curl_easy_setopt(c, CURLOPT_USERNAME, o.username.c_str());
-      curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, o.bearer_token.c_str());
-      curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+    case SmtpAuth::kXoauth2: {
+      wire->Write("AUTH XOAUTH2 " + Base64("user=" + o.username + "\x01auth=Bearer " + o.bearer_token + "\x01\x01") +
+                  "\r\n");
+      SmtpReply reply = wire->ReadReply();
+      if (reply.code == 334) {  // the error, as base64 JSON: an empty line ends the exchange with the final code
+        wire->Write("\r\n");
+        reply = wire->ReadReply();
+      }
+      Expect(reply, 2);
       break;
-  }
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
-  curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &s);
-  curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, &OnDebug);
-  curl_easy_setopt(c, CURLOPT_DEBUGDATA, &s);
-  curl_easy_setopt(c, CURLOPT_VERBOSE, 1L);  // the debug callback sees the dialogue; nothing is printed
-  const std::string mail_from = "<" + from + ">";
-  if (upload) {
-    for (const auto& r : recipients) rcpt.reset(curl_slist_append(rcpt.release(), ("<" + r + ">").c_str()));
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from.c_str());
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt.get());
-    // Recipients refused one by one do not stop the others; all refused fails the transfer.
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(upload->size()));
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, &OnRead);
-    curl_easy_setopt(c, CURLOPT_READDATA, &s);
-    s.upload = upload;
-    s.on_commit = on_commit;
-  } else {
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "NOOP");
-    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-  }
-
-  const CURLcode rc = curl_easy_perform(c);
-  long code = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-  if (IsReplyLine(s.last_answer)) code = std::stol(s.last_answer.substr(0, 3));  // not the QUIT's 221
-  DeliveryResult r;
-  r.answer = s.last_answer;
-  if (s.refused_socket)
-    return Result(DeliveryOutcome::kPermanent, "the connection went to an address that was not checked");
-  if (rc == CURLE_OK) {
-    r.outcome = DeliveryOutcome::kSent;
-    r.provider_message_id = QueueIdOf(r.answer);
-    r.refused_recipients = s.refused;
-    return r;
-  }
-  const std::string where = o.host + ":" + std::to_string(o.port);
-  if (r.answer.empty() || code < 400) {
-    // No SMTP answer to quote: say what went wrong on the way.
-    r.answer = rc == CURLE_COULDNT_CONNECT      ? "could not connect to " + where
-               : rc == CURLE_OPERATION_TIMEDOUT ? "timed out talking to " + where
-               : rc == CURLE_PEER_FAILED_VERIFICATION
-                   ? "the TLS certificate of " + where + " is not trusted (" + curl_easy_strerror(rc) +
-                         "; is its CA in the system's store or in mail.tls_ca_file?)"
-               : rc == CURLE_USE_SSL_FAILED ? where + " does not offer STARTTLS, which the account requires"
-                                            : std::string(curl_easy_strerror(rc)) + " (" + where + ")";
-    if (!s.last_answer.empty()) r.answer += "; last answer: " + s.last_answer;
-  }
-  if (code >= 500 && code < 600) {
-    r.outcome = DeliveryOutcome::kPermanent;
-  } else if (code >= 400 && code < 500) {
-    r.outcome = DeliveryOutcome::kTemporary;
-  } else {
-    switch (rc) {
-      case CURLE_USE_SSL_FAILED:  // the server offers no STARTTLS: configuration, not luck
-      case CURLE_PEER_FAILED_VERIFICATION:
-      case CURLE_LOGIN_DENIED:
-      case CURLE_URL_MALFORMAT:
-      case CURLE_UNSUPPORTED_PROTOCOL:
-        r.outcome = DeliveryOutcome::kPermanent;
-        break;
-      default:
-        r.outcome = DeliveryOutcome::kTemporary;
     }
   }
-  r.refused_recipients = s.refused;
-  return r;
+  s.wire = std::move(wire);
 }
+
+DeliveryResult WireFailure(const SmtpTransport::State& s, const SmtpWireError& e) {
+  const std::string where = s.options.host + ":" + std::to_string(s.options.port);
+  const std::string what = e.what();
+  switch (e.kind()) {
+    case SmtpWireError::Kind::kUntrusted:
+      return Result(DeliveryOutcome::kPermanent, "the TLS certificate of " + where + " is not trusted (" + what +
+                                                     "; is its CA in the system's store or in mail.tls_ca_file?)");
+    case SmtpWireError::Kind::kSetup:
+      return Result(DeliveryOutcome::kPermanent, what + " (" + where + ")");
+    case SmtpWireError::Kind::kTimeout:
+      return Result(DeliveryOutcome::kTemporary, "timed out talking to " + where);
+    case SmtpWireError::Kind::kConnection:
+      break;
+  }
+  if (what.starts_with("could not connect")) return Result(DeliveryOutcome::kTemporary, what);
+  return Result(DeliveryOutcome::kTemporary, what + " (" + where + ")");
+}
+
+// A kept connection the server closed or timed out while idle is opened again.
+void EnsureOpen(SmtpTransport::State& s) {
+  if (s.wire && s.wire->HasUnreadInput()) s.wire.reset();
+  if (!s.wire) Open(s);
+}
+
+// One transaction on the open connection. MAIL, RCPT and DATA go together when the server pipelines.
+DeliveryResult Transact(SmtpTransport::State& s, const Delivery& d) {
+  SmtpWire& wire = *s.wire;
+  std::vector<std::string> commands;
+  commands.push_back("MAIL FROM:<" + d.envelope_from + ">\r\n");
+  for (const auto& r : d.recipients) commands.push_back("RCPT TO:<" + r + ">\r\n");
+  commands.push_back("DATA\r\n");
+  std::vector<SmtpReply> replies;
+  if (s.pipelining) {
+    std::string all;
+    for (const auto& c : commands) all += c;
+    wire.Write(all);
+    for (std::size_t i = 0; i < commands.size(); ++i) replies.push_back(wire.ReadReply());
+  } else {
+    for (std::size_t i = 0; i < commands.size(); ++i) {
+      wire.Write(commands[i]);
+      replies.push_back(wire.ReadReply());
+      const bool stop = (i == 0 && replies[0].code / 100 != 2);
+      if (stop) break;
+    }
+  }
+  DeliveryResult result;
+  if (replies[0].code / 100 != 2) {
+    result = Result(OutcomeOf(replies[0].code), replies[0].text);
+  } else {
+    std::size_t accepted = 0;
+    for (std::size_t i = 0; i < d.recipients.size() && i + 1 < replies.size(); ++i) {
+      if (replies[i + 1].code / 100 == 2) {
+        ++accepted;
+      } else {
+        result.refused_recipients.push_back(d.recipients[i]);
+        result.answer = replies[i + 1].text;
+        result.outcome = OutcomeOf(replies[i + 1].code);
+      }
+    }
+    const SmtpReply* data = replies.size() == commands.size() ? &replies.back() : nullptr;
+    if (data && data->code == 354) {
+      if (accepted == 0 || (d.on_commit && !d.on_commit())) {
+        // Inside DATA nothing but the end of data is understood: dropping the connection is the only way out
+        // that sends nothing.
+        s.wire.reset();
+        if (accepted == 0) return result;
+        return Result(DeliveryOutcome::kTemporary, "not sent: the campaign stopped this recipient");
+      }
+      wire.Write(DotStuffed(d.built->bytes));
+      const SmtpReply end = wire.ReadReply();
+      DeliveryResult sent = Result(OutcomeOf(end.code), end.text);
+      if (sent.outcome == DeliveryOutcome::kSent) sent.provider_message_id = QueueIdOf(end.text);
+      sent.refused_recipients = std::move(result.refused_recipients);
+      return sent;
+    }
+    if (accepted > 0 || !data) result = Result(OutcomeOf(data ? data->code : 554), data ? data->text : "no DATA");
+  }
+  // The transaction failed before any data: the connection stays usable after RSET.
+  wire.Write("RSET\r\n");
+  if (wire.ReadReply().code / 100 != 2) s.wire.reset();
+  return result;
+}
+
+}  // namespace
+
+SmtpTransport::SmtpTransport(SmtpOptions options) : state_(std::make_unique<State>()) {
+  state_->options = std::move(options);
+}
+
+SmtpTransport::~SmtpTransport() {
+  if (!state_->wire) return;
+  try {  // a polite end; a server that does not answer quickly is not waited for
+    state_->wire->SetTimeout(std::chrono::milliseconds(1000));
+    state_->wire->Write("QUIT\r\n");
+    state_->wire->ReadReply();
+  } catch (const SmtpWireError&) {
+  }
+}
+
+int SmtpTransport::connections() const { return state_->sockets; }
 
 DeliveryResult SmtpTransport::Send(const Delivery& delivery) {
   if (!delivery.built) return Result(DeliveryOutcome::kPermanent, "nothing to send");
   if (delivery.recipients.empty()) return Result(DeliveryOutcome::kPermanent, "no recipients");
-  return Perform(*state_, &delivery.built->bytes, delivery.envelope_from, delivery.recipients, &delivery.on_commit);
+  // A kept connection may fail at its first write (the server dropped it): one new connection is tried, as
+  // long as nothing was committed.
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = state_->wire != nullptr;
+    try {
+      EnsureOpen(*state_);
+      return Transact(*state_, delivery);
+    } catch (const Refused& r) {
+      state_->wire.reset();
+      return r.result;
+    } catch (const SmtpWireError& e) {
+      state_->wire.reset();
+      const bool retry = reused && attempt == 0 && e.kind() == SmtpWireError::Kind::kConnection;
+      if (!retry) return WireFailure(*state_, e);
+    } catch (...) {  // on_commit threw: the connection may be inside DATA
+      state_->wire.reset();
+      throw;
+    }
+  }
 }
 
-DeliveryResult SmtpTransport::Check() { return Perform(*state_, nullptr, {}, {}); }
+DeliveryResult SmtpTransport::Check() {
+  try {
+    state_->wire.reset();  // a check tests the whole way in: connection, TLS and login
+    Open(*state_);
+    state_->wire->Write("NOOP\r\n");
+    const SmtpReply reply = state_->wire->ReadReply();
+    return Result(OutcomeOf(reply.code), reply.text);
+  } catch (const Refused& r) {
+    state_->wire.reset();
+    return r.result;
+  } catch (const SmtpWireError& e) {
+    state_->wire.reset();
+    return WireFailure(*state_, e);
+  }
+}
 
 }  // namespace poste::mail

@@ -1,8 +1,12 @@
 #pragma once
-// SMTP delivery over libcurl (smtp:// with optional STARTTLS, or smtps://), AUTH PLAIN / LOGIN / XOAUTH2.
-// One SmtpTransport keeps its libcurl easy handle, so consecutive Send calls of a batch reuse the open
-// connection (no new TCP / TLS / EHLO / AUTH per message). Answers are mapped to DeliveryResult: 2xx sent,
-// 4xx and connection failures / timeouts temporary, 5xx permanent, with the server's exact last answer.
+// SMTP delivery (plain, STARTTLS or implicit TLS with OpenSSL; AUTH PLAIN / LOGIN / XOAUTH2) on Poste's own
+// client (smtp_wire): libcurl's SMTP waits for each reply and cannot pipeline, and its per-message set-up
+// was most of a campaign's CPU. MAIL, RCPT and DATA go in one write when the server offers PIPELINING
+// (RFC 2920), the message and its final "." in another: two round trips a message. One SmtpTransport keeps
+// its connection open, so consecutive Send calls of a batch reuse it (no new TCP / TLS / EHLO / AUTH per
+// message); an idle connection the server closed is opened again. Answers are mapped to DeliveryResult: 2xx
+// sent, 4xx and connection failures / timeouts temporary, 5xx and refused certificates permanent, with the
+// server's exact last answer.
 //
 // Targets go through a TargetPolicy like the HTTP client's: the host is resolved here, checked, pinned
 // (CURLOPT_RESOLVE) and every socket libcurl opens is checked again. SmtpTargetPolicy() is the usual one for
@@ -36,7 +40,7 @@ struct SmtpOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds total_timeout{120000};  // per message
   bool verify_tls = true;
-  std::string ca_file;  // a PEM CA bundle to check the server's certificate with ("": libcurl's default)
+  std::string ca_file;  // PEM certificates to trust besides the system's (a private CA); empty: the system's only
   net::TargetPolicy policy = net::TargetPolicy::AllowAll();
 };
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "lib/error.hpp"
+#include "lib/mail/html_text.hpp"
 #include "lib/validate/ascii.hpp"
 
 namespace poste::mail {
@@ -223,6 +224,9 @@ struct CompiledTemplate::Impl {
   mutable mstch::mustache subject;
   mutable mstch::mustache html;
   mutable mstch::mustache text;
+  std::optional<mstch::mustache> derived_text;  // CompileForSending: the text template derived from the HTML
+  std::vector<bool> line_starts_with_tag;       // of derived_text, per line
+  bool derive_per_message = false;              // CompileForSending without a derivable template
   std::vector<TemplateVariable> variables;
   std::vector<std::string> required;
 
@@ -298,6 +302,86 @@ CompiledTemplate CompiledTemplate::Compile(const TemplateSource& source) {
   return CompiledTemplate(std::move(impl));
 }
 
+namespace {
+
+// Whether every tag of `html` is a plain {{variable}} outside the sections, in the document's text: not in
+// a tag's markup (attributes), a comment, or the raw text of <head>, <title>, <style>, <script>.
+bool TagsAreInText(std::string_view html) {
+  std::vector<std::size_t> offsets;
+  bool plain = true;
+  const auto error = ScanTags(html, [&](const Tag& tag, const std::vector<Tag>& open) {
+    if (tag.type != TagType::kVariable || !open.empty()) plain = false;
+    offsets.push_back(tag.offset);
+  });
+  if (error || !plain) return false;
+  const std::string lower = validate::ascii::ToLower(html);
+  for (const char* raw : {"head", "title", "style", "script", "textarea"}) {
+    for (std::size_t at = lower.find(std::string("<") + raw); at != std::string::npos;
+         at = lower.find(std::string("<") + raw, at + 1)) {
+      const auto close = lower.find(std::string("</") + raw, at);
+      for (auto o : offsets) {
+        if (o > at && (close == std::string::npos || o < close)) return false;
+      }
+    }
+  }
+  for (auto o : offsets) {
+    const auto lt = html.rfind('<', o), gt = html.rfind('>', o);
+    if (lt != std::string_view::npos && (gt == std::string_view::npos || gt < lt)) return false;  // in a tag
+    const auto comment = lower.rfind("<!--", o);
+    if (comment != std::string::npos && lower.find("-->", comment) > o) return false;
+  }
+  return true;
+}
+
+// A value as HTML shows it in running text: each run of whitespace one space.
+std::string CollapseWhitespace(const std::string& value) {
+  std::string out;
+  out.reserve(value.size());
+  bool space = false;
+  for (char c : value) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  if (space && !out.empty()) out.push_back(' ');
+  return out;
+}
+
+std::size_t CountOf(std::string_view text, std::string_view what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + what.size())) ++n;
+  return n;
+}
+
+}  // namespace
+
+CompiledTemplate CompiledTemplate::CompileForSending(const TemplateSource& source) {
+  CompiledTemplate compiled = Compile(source);
+  if (!source.text.empty() || source.html.empty()) return compiled;
+  compiled.impl_->derive_per_message = true;
+  if (!TagsAreInText(source.html)) return compiled;
+  // The conversion must carry every tag through unchanged (it could wrap a line inside "{{ a }}").
+  std::string text = HtmlToText(source.html);
+  if (CountOf(text, "{{") != CountOf(source.html, "{{") || CountOf(text, "}}") != CountOf(source.html, "}}")) {
+    return compiled;
+  }
+  mstch::mustache derived(text);
+  if (!derived.is_valid()) return compiled;
+  derived.set_custom_escape(CollapseWhitespace);
+  compiled.impl_->derived_text.emplace(std::move(derived));
+  for (std::size_t start = 0; start < text.size();) {
+    const auto eol = std::min(text.find('\n', start), text.size());
+    compiled.impl_->line_starts_with_tag.push_back(text.compare(start, 2, "{{") == 0);
+    start = eol + 1;
+  }
+  compiled.impl_->derive_per_message = false;
+  return compiled;
+}
+
 const std::vector<TemplateVariable>& CompiledTemplate::Variables() const { return impl_->variables; }
 
 std::vector<std::string> CompiledTemplate::MissingVariables(const nlohmann::json& variables) const {
@@ -335,7 +419,28 @@ RenderedMessage CompiledTemplate::Render(const nlohmann::json& variables) const 
   render(impl_->subject, subject);
   out.subject = OneLine(subject);
   render(impl_->html, out.html);
-  render(impl_->text, out.text);
+  if (impl_->derived_text) {
+    // Values keep one space for each run of whitespace, as the HTML shows them; at a line's start or end the
+    // conversion drops that space, and so is it dropped here (values hold no line breaks any more).
+    std::string text;
+    render(*impl_->derived_text, text);
+    std::size_t line = 0;
+    for (std::size_t start = 0; start < text.size(); ++line) {
+      const auto eol = std::min(text.find('\n', start), text.size());
+      std::string_view l(text.data() + start, eol - start);
+      if (line < impl_->line_starts_with_tag.size() && impl_->line_starts_with_tag[line]) {
+        while (!l.empty() && l.front() == ' ') l.remove_prefix(1);
+      }
+      while (!l.empty() && l.back() == ' ') l.remove_suffix(1);
+      out.text.append(l);
+      if (eol < text.size()) out.text.push_back('\n');
+      start = eol + 1;
+    }
+  } else if (impl_->derive_per_message) {
+    out.text = HtmlToText(out.html);
+  } else {
+    render(impl_->text, out.text);
+  }
   return out;
 }
 

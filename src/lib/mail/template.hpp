@@ -55,6 +55,12 @@ class CompiledTemplate {
   // code "template_syntax" (message "line L, column C: ..."), "too_long" or, for a subject template with a
   // line break, "header_injection".
   static CompiledTemplate Compile(const TemplateSource& source);
+  // The same, for sending: when the text part is empty, Render gives the text derived from the HTML. When the
+  // HTML's tags are all plain variables in its text (not in markup, <head>, <title>, <style> or <script>), the
+  // text is derived once from the HTML template and rendered per message, values with their whitespace
+  // collapsed as HTML shows them (a campaign's derivation then costs nothing per message); otherwise each
+  // rendered HTML is converted.
+  static CompiledTemplate CompileForSending(const TemplateSource& source);
 
   CompiledTemplate(CompiledTemplate&&) noexcept;
   CompiledTemplate& operator=(CompiledTemplate&&) noexcept;

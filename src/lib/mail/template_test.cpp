@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "lib/error.hpp"
+#include "lib/mail/html_text.hpp"
 
 namespace poste::mail {
 namespace {
@@ -160,6 +161,45 @@ TEST(MailTemplate, RendersConcurrentlyFromOneCompiledTemplate) {
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(wrong.load(), 0);
+}
+
+// For sending, a template without a text part renders the text a message's HTML converts to, whether the
+// text template could be derived once (plain variables in the text) or each HTML is converted.
+TEST(TemplateForSending, RendersTheTextTheHtmlConvertsTo) {
+  const std::vector<std::string> htmls = {
+      "<h1>Bonjour {{first_name}}</h1><p>Les nouvelles de {{company}}, en bref.</p><ul><li>Un</li><li>Deux</li></ul>",
+      // Variables in markup, sections, unescaped values, <title>, comments: converted per message.
+      "<p><a href=\"{{url}}\">Lire</a> {{first_name}}</p>", "<p>{{#vip}}Merci {{first_name}}{{/vip}}</p>",
+      "<p>{{{raw}}} et {{first_name}}</p>",
+      "<html><head><title>{{first_name}}</title></head><body><p>Corps</p></body></html>",
+      "<p><!-- {{first_name}} --> texte</p>"};
+  const std::vector<json> values = {
+      {{"first_name", "Ana"},
+       {"company", "Poste & Cie"},
+       {"url", "https://example.com/a?b=1&c=2"},
+       {"vip", true},
+       {"raw", "<b>gras</b>"}},
+      {{"first_name", "  Ana \n  Maria\t"}, {"company", "<script>x</script> & \"quotes\""}, {"vip", false}},
+      {{"first_name", "Élodie — 😀"}, {"company", ""}},
+      json::object()};
+  for (const auto& html : htmls) {
+    const auto t = CompiledTemplate::CompileForSending({"S", html, ""});
+    for (const auto& v : values) {
+      const auto out = t.Render(v);
+      // Alike but for blank lines (an empty value can leave an empty paragraph's line).
+      auto blank_lines_merged = [](std::string text) {
+        for (std::size_t at; (at = text.find("\n\n\n")) != std::string::npos;) text.erase(at, 1);
+        while (text.starts_with("\n")) text.erase(0, 1);
+        return text;
+      };
+      EXPECT_EQ(blank_lines_merged(out.text), blank_lines_merged(HtmlToText(out.html))) << html << "\n" << v.dump();
+    }
+  }
+  // A text part given is rendered as it is.
+  const auto given = CompiledTemplate::CompileForSending({"S", "<p>{{a}}</p>", "Text {{a}}"});
+  EXPECT_EQ(given.Render({{"a", "x  y"}}).text, "Text x  y");
+  // Compile keeps the text empty for the previews.
+  EXPECT_EQ(CompiledTemplate::Compile({"S", "<p>{{a}}</p>", ""}).Render({{"a", "x"}}).text, "");
 }
 
 }  // namespace

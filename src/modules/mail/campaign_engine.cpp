@@ -8,6 +8,7 @@
 #include "db/database.hpp"
 #include "jobs/job_queue.hpp"
 #include "lib/mail/address.hpp"
+#include "lib/mail/mime_stencil.hpp"
 
 namespace poste::mail {
 namespace {
@@ -26,7 +27,7 @@ std::string FirstProblem(const AppError& e) {
 }  // namespace
 
 CampaignEngine::CampaignEngine(CampaignService& service, jobs::JobQueue& queue, CampaignEngineOptions options)
-    : service_(service), queue_(queue), options_(options) {}
+    : service_(service), queue_(queue), options_(options), recorder_(service.db()) {}
 
 CampaignSender CampaignEngine::TakeSender(const Campaign& c, int lane) {
   {
@@ -130,21 +131,30 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
 
   std::optional<CompiledTemplate> compiled;
   CampaignSender sender;
+  std::function<UnsubscribeLinks(const std::string&)> unsubscribe_links;
+  std::function<std::string(const std::string&, const std::string&)> dkim_sign;
+  std::optional<MessageStencil> stencil;  // From, Date and the MIME frame of this batch's messages, written once
+  const std::vector<std::pair<std::string, std::string>> stencil_headers{{"X-Poste-Campaign", std::to_string(c.id)}};
   try {
-    compiled = CompiledTemplate::Compile({c.subject, c.html, c.text});
+    compiled = CompiledTemplate::CompileForSending({c.subject, c.html, c.text});
     sender = TakeSender(c, lane.lane);
+    // e.g. the site lost its domain: retrying cannot help until someone acts
+    if (hooks.unsubscribe_linker) unsubscribe_links = hooks.unsubscribe_linker(c.site_id, c.id);
+    if (hooks.dkim_signer) dkim_sign = hooks.dkim_signer(c.site_id);
+    OutgoingMessage common;
+    common.from = sender.from;
+    common.headers = stencil_headers;
+    stencil.emplace(common);
   } catch (const AppError& e) {
     return PauseFor(lane, job.id, "cannot send: " + FirstProblem(e));
   }
 
   // Outcomes are written together (sent rows are already recorded as sent by MarkSent); a crash before a
   // flush only loses provider ids and answers, never a state that matters.
-  std::vector<std::pair<CampaignRecipient, std::optional<std::int64_t>>> outcomes;
+  std::vector<campaign_store::RecipientOutcome> outcomes;
   auto flush = [&] {
     if (outcomes.empty()) return;
-    db.Write([&](soci::session& s) {
-      for (const auto& [r, retry_at] : outcomes) campaign_store::RecordOutcome(s, r, job.id, retry_at);
-    });
+    db.Write([&](soci::session& s) { campaign_store::RecordOutcomes(s, outcomes, job.id); });
     outcomes.clear();
   };
   auto stop = [&](const std::string& pause_reason) {
@@ -187,29 +197,25 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
       outcomes.emplace_back(r, std::nullopt);
       continue;
     }
-    OutgoingMessage m;
+    OutgoingMessage m;  // whole, for transports that send its fields (SendGrid) rather than its bytes
     m.from = sender.from;
+    m.headers = stencil_headers;
     m.to = {{r.name, r.email}};
     auto content = compiled->Render(RecipientVariables(r));
     m.subject = std::move(content.subject);
     m.html = std::move(content.html);
     m.text = std::move(content.text);
-    if (hooks.unsubscribe_links) {
-      UnsubscribeLinks links;
-      try {
-        links = hooks.unsubscribe_links(c.site_id, r.email, c.id);
-      } catch (const AppError& e) {  // e.g. the site lost its domain: retrying cannot help until someone acts
-        return stop("cannot send: " + FirstProblem(e));
-      }
-      m.list_unsubscribe_url = std::move(links.url);
-      m.list_unsubscribe_mailto = std::move(links.mailto);
-    }
-    // The same id for every try of this recipient: a receiver that got it twice can tell.
-    m.message_id = "c" + std::to_string(c.id) + "." + std::to_string(r.id) + "@" + domain;
-    m.headers.emplace_back("X-Poste-Campaign", std::to_string(c.id));
     BuiltMessage built;
     try {
-      built = BuildMessage(m);
+      if (unsubscribe_links) {
+        auto links = unsubscribe_links(r.email);
+        m.list_unsubscribe_url = std::move(links.url);
+        m.list_unsubscribe_mailto = std::move(links.mailto);
+      }
+      // The same id for every try of this recipient: a receiver that got it twice can tell.
+      m.message_id = "c" + std::to_string(c.id) + "." + std::to_string(r.id) + "@" + domain;
+      built = stencil->Build(m);
+      if (dkim_sign) built.bytes.insert(0, dkim_sign(m.from.email, built.bytes));
     } catch (const AppError& e) {
       r.state = RecipientState::kFailed;
       r.last_error = FirstProblem(e);
@@ -233,9 +239,7 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
     delivery.recipients = EnvelopeRecipients(m);
     bool recorded = false, lost_claim = false;
     delivery.on_commit = [&] {
-      recorded = db.WriteValue([&](soci::session& s) {
-        return campaign_store::MarkSent(s, r.id, job.id, built.message_id, service_.Now());
-      });
+      recorded = recorder_.Record(r.id, job.id, built.message_id, service_.Now());
       lost_claim = !recorded;
       return recorded;
     };

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <utility>
 
+#include "modules/mail/campaign_sent_recorder.hpp"
 #include "modules/mail/campaign_service.hpp"
 
 namespace poste::mail {
@@ -47,6 +48,7 @@ class CampaignEngine {
   CampaignService& service_;
   jobs::JobQueue& queue_;
   CampaignEngineOptions options_;
+  SentRecorder recorder_;  // shared by the lanes: one transaction records the rows of all that wait
   std::mutex senders_mutex_;
   std::map<std::pair<std::int64_t, int>, CampaignSender> senders_;
 };

@@ -262,7 +262,7 @@ Campaign CampaignService::Start(const audit::Origin& origin, std::int64_t site_i
     CompiledTemplate::Compile(source);
     // Now rather than in the first batch: the account must send, and every message carries unsubscribe links.
     hooks_.open_account(site_id, c.account_id);
-    if (hooks_.unsubscribe_links) hooks_.unsubscribe_links(site_id, "check@example.com", c.id);
+    if (hooks_.unsubscribe_linker) hooks_.unsubscribe_linker(site_id, c.id)("check@example.com");
   }
   const auto now = Now();
   return Transition(origin, site_id, id, "mail.campaign.start", [&](soci::session& s, Campaign& c) {

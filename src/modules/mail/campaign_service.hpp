@@ -55,8 +55,16 @@ struct CampaignHooks {
   // The addresses among `emails` that the site's suppression list holds (one query for a batch).
   std::function<std::vector<std::string>(std::int64_t site_id, const std::vector<std::string>& emails)>
       suppressed_among;
-  std::function<UnsubscribeLinks(std::int64_t site_id, const std::string& email, std::int64_t campaign_id)>
-      unsubscribe_links;
+  // The links of the recipients of one campaign: the site is read once (a batch), each call makes a
+  // recipient's links without I/O. Throws AppError (the site lost its public address...).
+  std::function<std::function<UnsubscribeLinks(const std::string& email)>(std::int64_t site_id,
+                                                                          std::int64_t campaign_id)>
+      unsubscribe_linker;
+  // The site's DKIM signing for one batch (keys opened once): each call gives the "DKIM-Signature: ...\r\n"
+  // header for a message from `from_email`, or "" when no enabled key aligns with it. Unset: unsigned.
+  std::function<std::function<std::string(const std::string& from_email, const std::string& message)>(
+      std::int64_t site_id)>
+      dkim_signer;
   // The template's parts; AppError 404 when the site has no such template.
   std::function<TemplateSource(std::int64_t site_id, std::int64_t template_id)> load_template;
   // Queues a single message (test sends) through the messages' send path; returns its id.

@@ -295,30 +295,55 @@ std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t campaign_id,
 
 bool MarkSent(soci::session& s, std::int64_t recipient_id, std::int64_t job_id, const std::string& message_id,
               std::int64_t now_ms) {
-  const long long id = recipient_id, job = job_id, now = now_ms;
+  SentMark mark{recipient_id, job_id, message_id, now_ms};
+  MarkSent(s, {&mark});
+  return mark.recorded;
+}
+
+void MarkSent(soci::session& s, const std::vector<SentMark*>& marks) {
+  if (marks.empty()) return;
+  long long id = 0, job = 0, now = 0;
+  std::string message_id;
   soci::statement st = (s.prepare << "UPDATE mail_campaign_recipients SET state = 'sent', message_id = :mid,"
                                      " sent_at = :now WHERE id = :id AND state = 'claimed' AND claimed_by = :job",
                         soci::use(message_id), soci::use(now), soci::use(id), soci::use(job));
-  st.execute(true);
-  return st.get_affected_rows() == 1;
+  for (SentMark* mark : marks) {
+    id = mark->recipient_id;
+    job = mark->job_id;
+    now = mark->now_ms;
+    message_id = mark->message_id;
+    st.execute(true);
+    mark->recorded = st.get_affected_rows() == 1;
+  }
 }
 
-bool RecordOutcome(soci::session& s, const CampaignRecipient& r, std::int64_t job_id,
-                   std::optional<std::int64_t> retry_at) {
-  const long long id = r.id, campaign = r.campaign_id, job = job_id, sent = r.sent_at.value_or(0),
-                  retry = retry_at.value_or(0);
-  const int attempts = r.attempts;
-  const std::string state(RecipientStateName(r.state));
-  soci::indicator sent_ind = r.sent_at ? soci::i_ok : soci::i_null, retry_ind = retry_at ? soci::i_ok : soci::i_null;
+void RecordOutcomes(soci::session& s, const std::vector<RecipientOutcome>& outcomes, std::int64_t job_id) {
+  if (outcomes.empty()) return;
+  long long id = 0, campaign = 0, sent = 0, retry = 0;
+  const long long job = job_id;
+  int attempts = 0;
+  std::string state, message_id, provider_id, last_error;
+  soci::indicator sent_ind = soci::i_null, retry_ind = soci::i_null;
   soci::statement st =
       (s.prepare << "UPDATE mail_campaign_recipients SET state = :state, claimed_by = NULL, attempts = :attempts,"
                     " message_id = :mid, provider_id = :pid, last_error = :err, sent_at = :sent, retry_at = :retry"
                     " WHERE id = :id AND campaign_id = :c AND claimed_by = :job",
-       soci::use(state), soci::use(attempts), soci::use(r.message_id), soci::use(r.provider_id),
-       soci::use(r.last_error), soci::use(sent, sent_ind), soci::use(retry, retry_ind), soci::use(id),
-       soci::use(campaign), soci::use(job));
-  st.execute(true);
-  return st.get_affected_rows() == 1;
+       soci::use(state), soci::use(attempts), soci::use(message_id), soci::use(provider_id), soci::use(last_error),
+       soci::use(sent, sent_ind), soci::use(retry, retry_ind), soci::use(id), soci::use(campaign), soci::use(job));
+  for (const auto& [r, retry_at] : outcomes) {
+    id = r.id;
+    campaign = r.campaign_id;
+    attempts = r.attempts;
+    state = RecipientStateName(r.state);
+    message_id = r.message_id;
+    provider_id = r.provider_id;
+    last_error = r.last_error;
+    sent = r.sent_at.value_or(0);
+    sent_ind = r.sent_at ? soci::i_ok : soci::i_null;
+    retry = retry_at.value_or(0);
+    retry_ind = retry_at ? soci::i_ok : soci::i_null;
+    st.execute(true);
+  }
 }
 
 void ReleaseClaims(soci::session& s, std::int64_t campaign_id, std::int64_t job_id) {

@@ -53,12 +53,21 @@ std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t s
 std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t campaign_id, std::int64_t job_id, int limit,
                                      std::int64_t now_ms);
 // claimed -> sent with the message id, if the row is still claimed by the job; whether it was.
+struct SentMark {
+  std::int64_t recipient_id = 0, job_id = 0;
+  std::string message_id;
+  std::int64_t now_ms = 0;
+  bool recorded = false;  // out: the row was still claimed by the job, and is now sent
+};
 bool MarkSent(soci::session& s, std::int64_t recipient_id, std::int64_t job_id, const std::string& message_id,
               std::int64_t now_ms);
+// The same for several rows, with one prepared statement.
+void MarkSent(soci::session& s, const std::vector<SentMark*>& marks);
 // The outcome of a try: state, attempts, provider id and the server's answer (claimed_by cleared), if the
-// job still holds the row (claimed, or sent by it); whether it did.
-bool RecordOutcome(soci::session& s, const CampaignRecipient& r, std::int64_t job_id,
-                   std::optional<std::int64_t> retry_at = {});
+// job still holds the row (claimed, or sent by it).
+// Recorded for several rows with one prepared statement: each outcome is a row and its retry time.
+using RecipientOutcome = std::pair<CampaignRecipient, std::optional<std::int64_t>>;
+void RecordOutcomes(soci::session& s, const std::vector<RecipientOutcome>& outcomes, std::int64_t job_id);
 // Rows the job still holds go back to pending (the campaign was paused or the job stops early).
 void ReleaseClaims(soci::session& s, std::int64_t campaign_id, std::int64_t job_id);
 // Rows of jobs that no longer exist (cancelled or dead) go back to pending: resuming a campaign.

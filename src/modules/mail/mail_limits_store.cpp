@@ -14,21 +14,18 @@ namespace {
 
 constexpr std::int64_t kSecond = 1000, kHour = 3'600'000, kDay = 86'400'000;
 
-// The time the limit-th newest send of the window was recorded, when the window is full.
+// The time the limit-th newest send of the window was recorded, when the window is full: one indexed row
+// (OFFSET limit - 1), not the window's rows (a day's limit may be tens of thousands).
 std::optional<std::int64_t> FullSince(soci::session& s, std::int64_t account_id, std::int64_t window_ms,
                                       std::int64_t limit, std::int64_t now_ms) {
-  const long long account = account_id, since = now_ms - window_ms;
+  const long long account = account_id, since = now_ms - window_ms, offset = limit - 1;
   long long at = 0;
-  std::int64_t seen = 0, last = 0;
-  soci::statement st =
-      (s.prepare << "SELECT sent_at FROM mail_send_log WHERE account_id = :account AND sent_at > :since"
-                    " ORDER BY sent_at DESC LIMIT " +
-                        std::to_string(limit),
-       soci::use(account), soci::use(since), soci::into(at));
-  st.execute();
-  while (st.fetch()) ++seen, last = at;
-  if (seen < limit) return std::nullopt;
-  return last;
+  soci::indicator ind = soci::i_null;
+  s << "SELECT sent_at FROM mail_send_log WHERE account_id = :account AND sent_at > :since"
+       " ORDER BY sent_at DESC LIMIT 1 OFFSET :offset",
+      soci::use(account), soci::use(since), soci::use(offset), soci::into(at, ind);
+  if (!s.got_data() || ind != soci::i_ok) return std::nullopt;
+  return at;
 }
 
 }  // namespace

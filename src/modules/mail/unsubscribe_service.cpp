@@ -49,7 +49,11 @@ std::optional<UnsubscribeClaims> UnsubscribeService::Verify(std::string_view tok
 
 ListUnsubscribeLinks UnsubscribeService::LinksFor(std::int64_t site_id, std::string_view email,
                                                   std::optional<std::int64_t> campaign_id) {
-  const auto token = Token(site_id, email, campaign_id);
+  Token(site_id, email, campaign_id);  // a bad address is refused before the site is read
+  return LinkerFor(site_id, campaign_id).For(email);
+}
+
+UnsubscribeLinker UnsubscribeService::LinkerFor(std::int64_t site_id, std::optional<std::int64_t> campaign_id) {
   auto site = options_.site ? options_.site(site_id) : std::nullopt;
   if (!site) throw AppError::NotFound("No such site.");
   if (site->base_url.empty()) {
@@ -57,9 +61,19 @@ ListUnsubscribeLinks UnsubscribeService::LinksFor(std::int64_t site_id, std::str
         "The site has no public address for unsubscribe links: give it a domain or the mail.public_url setting.",
         {{"domains", "required", "the site needs a domain (or the mail.public_url setting) for unsubscribe links"}});
   }
+  UnsubscribeLinker linker;
+  linker.service_ = this;
+  linker.site_id_ = site_id;
+  linker.campaign_id_ = campaign_id;
+  linker.base_url_ = site->base_url;
+  linker.mailto_ = site->mailto;
+  return linker;
+}
+
+ListUnsubscribeLinks UnsubscribeLinker::For(std::string_view email) const {
   ListUnsubscribeLinks links;
-  links.url = site->base_url + "/u/" + token;
-  if (!site->mailto.empty()) links.mailto = "mailto:" + site->mailto + "?subject=unsubscribe";
+  links.url = base_url_ + "/u/" + service_->Token(site_id_, email, campaign_id_);
+  if (!mailto_.empty()) links.mailto = "mailto:" + mailto_ + "?subject=unsubscribe";
   return links;
 }
 

@@ -57,6 +57,23 @@ struct ListUnsubscribeLinks {
   std::string mailto;  // mailto:<address>?subject=unsubscribe, or ""
 };
 
+class UnsubscribeService;
+
+// The links of many recipients of one site and campaign: the site read once (a campaign batch), each
+// recipient's links then made without I/O. Valid while its service lives.
+class UnsubscribeLinker {
+ public:
+  // 422 ("email") when `email` is not an address.
+  ListUnsubscribeLinks For(std::string_view email) const;
+
+ private:
+  friend class UnsubscribeService;
+  const UnsubscribeService* service_ = nullptr;
+  std::int64_t site_id_ = 0;
+  std::optional<std::int64_t> campaign_id_;
+  std::string base_url_, mailto_;
+};
+
 // Where an unsubscribe request landed: the token's claims and the site, for the pages.
 struct UnsubscribeLanding {
   UnsubscribeClaims claims;
@@ -77,6 +94,8 @@ class UnsubscribeService {
   // has no public address to put in the link (no domain and no mail.public_url setting).
   ListUnsubscribeLinks LinksFor(std::int64_t site_id, std::string_view email,
                                 std::optional<std::int64_t> campaign_id = std::nullopt);
+  // Blocking: the site read once for many recipients; 404 and 409 as LinksFor.
+  UnsubscribeLinker LinkerFor(std::int64_t site_id, std::optional<std::int64_t> campaign_id = std::nullopt);
 
   // Blocking. The landing of a valid token, with whether the address is already listed; 404 when the token
   // is not valid or its site is gone.
