@@ -144,8 +144,7 @@ void SmtpWire::StartTls(const std::string& host, bool verify, const std::string&
     const long result = SSL_get_verify_result(tls->ssl);
     if (result != X509_V_OK) {
       ERR_clear_error();
-      throw SmtpWireError(std::string("the server's certificate was refused: ") + X509_verify_cert_error_string(result),
-                          false, true);
+      throw SmtpWireError(X509_verify_cert_error_string(result), SmtpWireError::Kind::kUntrusted);
     }
     throw SmtpWireError("TLS handshake failed: " + TlsErrorText());
   }
@@ -154,7 +153,8 @@ void SmtpWire::StartTls(const std::string& host, bool verify, const std::string&
 
 void SmtpWire::Write(std::string_view bytes) {
   while (!bytes.empty()) {
-    if (WaitFor(fd_, POLLOUT, timeout_) != 1) throw SmtpWireError("timed out writing to the server", SmtpWireError::Kind::kTimeout);
+    if (WaitFor(fd_, POLLOUT, timeout_) != 1)
+      throw SmtpWireError("timed out writing to the server", SmtpWireError::Kind::kTimeout);
     long n;
     if (tls_) {
       n = SSL_write(tls_->ssl, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 30)));
