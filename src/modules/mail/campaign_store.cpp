@@ -330,6 +330,16 @@ void RecordOutcomes(soci::session& s, const std::vector<RecipientOutcome>& outco
                     " WHERE id = :id AND campaign_id = :c AND claimed_by = :job",
        soci::use(state), soci::use(attempts), soci::use(message_id), soci::use(provider_id), soci::use(last_error),
        soci::use(sent, sent_ind), soci::use(retry, retry_ind), soci::use(id), soci::use(campaign), soci::use(job));
+  // A sent row already has its state, message id and time (MarkSent): setting them again would rewrite the
+  // indexes on them (state, message id for bounces, sent time for stats) for each message of a campaign.
+  soci::statement sent_st =
+      (s.prepare << "UPDATE mail_campaign_recipients SET claimed_by = NULL, attempts = :attempts, last_error = ''"
+                    " WHERE id = :id AND campaign_id = :c AND claimed_by = :job AND state = 'sent'",
+       soci::use(attempts), soci::use(id), soci::use(campaign), soci::use(job));
+  soci::statement sent_with_id_st =
+      (s.prepare << "UPDATE mail_campaign_recipients SET claimed_by = NULL, attempts = :attempts, last_error = '',"
+                    " provider_id = :pid WHERE id = :id AND campaign_id = :c AND claimed_by = :job AND state = 'sent'",
+       soci::use(attempts), soci::use(provider_id), soci::use(id), soci::use(campaign), soci::use(job));
   for (const auto& [r, retry_at] : outcomes) {
     id = r.id;
     campaign = r.campaign_id;
@@ -342,7 +352,11 @@ void RecordOutcomes(soci::session& s, const std::vector<RecipientOutcome>& outco
     sent_ind = r.sent_at ? soci::i_ok : soci::i_null;
     retry = retry_at.value_or(0);
     retry_ind = retry_at ? soci::i_ok : soci::i_null;
-    st.execute(true);
+    if (r.state == RecipientState::kSent) {
+      (provider_id.empty() ? sent_st : sent_with_id_st).execute(true);
+    } else {
+      st.execute(true);
+    }
   }
 }
 
