@@ -5,6 +5,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "lib/html_escape.hpp"
 #include "lib/mail/html_text.hpp"
 
 namespace poste::inbox {
@@ -36,34 +37,6 @@ std::string List(const std::vector<Address>& list) {
   return out;
 }
 
-std::string Escaped(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\r':
-        break;
-      case '\n':
-        out += "<br>\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string ForwardSubject(std::string_view subject) {
@@ -87,7 +60,7 @@ ForwardDraft BuildForward(const Message& m) {
   const std::string body = m.text.empty() && !m.html.empty() ? mail::HtmlToText(m.html) : m.text;
   d.text = head + "\n" + body;
   if (!d.text.ends_with('\n')) d.text += '\n';
-  d.html = "<div class=\"poste-forwarded\">" + Escaped(d.text) + "</div>\n";
+  d.html = "<div class=\"poste-forwarded\">" + TextAsHtml(d.text) + "</div>\n";
   return d;
 }
 
@@ -96,7 +69,7 @@ void AppendQuote(std::string& html, std::string& text, const std::string& quoted
     if (!text.ends_with('\n')) text += '\n';
     text += "\n" + quoted;
   }
-  if (!html.empty()) html += "\n<blockquote type=\"cite\">" + Escaped(quoted) + "</blockquote>\n";
+  if (!html.empty()) html += "\n<blockquote type=\"cite\">" + TextAsHtml(quoted) + "</blockquote>\n";
 }
 
 std::string Bracketed(const std::string& id) {

@@ -3,43 +3,12 @@
 #include <nlohmann/json.hpp>
 
 #include "lib/error.hpp"
+#include "lib/html_escape.hpp"
 #include "lib/mail/html_text.hpp"
 #include "modules/mail/mail_signature_service.hpp"
 #include "modules/mail/mail_template_service.hpp"
 
 namespace poste::mail {
-
-std::string TextAsHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\r':
-        if (i + 1 < text.size() && text[i + 1] == '\n') break;  // CRLF: one break, at the LF
-        out += "<br>\n";
-        break;
-      case '\n':
-        out += "<br>\n";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 void AppendSignature(MessageRequest& r, const MailSignature& sig) {
   if (sig.html.empty() && sig.text.empty()) return;

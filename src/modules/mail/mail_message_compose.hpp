@@ -26,9 +26,6 @@ class MailSignaturesService;
 // from the HTML then carries the signature too).
 void AppendSignature(MessageRequest& request, const MailSignature& signature);
 
-// "<", ">", "&", '"' escaped; line breaks become <br>.
-std::string TextAsHtml(std::string_view text);
-
 class MessageComposer {
  public:
   MessageComposer(MailTemplatesService& templates, MailSignaturesService& signatures);

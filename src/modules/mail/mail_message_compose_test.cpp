@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/html_escape.hpp"
 #include "modules/mail/mail_signature_service.hpp"
 #include "modules/mail/mail_template_service.hpp"
 #include "modules/mail/mail_template_test_support.hpp"

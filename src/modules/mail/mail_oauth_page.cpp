@@ -2,6 +2,7 @@
 
 #include "lib/crypto/encoding.hpp"
 #include "lib/crypto/hash.hpp"
+#include "lib/html_escape.hpp"
 
 namespace poste::mail {
 
@@ -14,32 +15,6 @@ constexpr std::string_view kStyle =
     "h1{font-size:1.75rem;line-height:1.25;margin:0 0 1rem}"
     "p{margin:0 0 1.5rem;overflow-wrap:anywhere}"
     "code{font-size:1rem}";
-
-std::string Escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 struct Text {
   std::string_view title, body;
@@ -112,7 +87,7 @@ std::string RenderOAuthPage(CallbackFailure failure, std::string_view account_na
   if (account_name.empty()) {
     if (auto at = body.find(" {account}"); at != std::string::npos) body.erase(at, 10);
   } else if (auto at = body.find("{account}"); at != std::string::npos) {
-    body.replace(at, 9, "“" + Escape(account_name) + "”");
+    body.replace(at, 9, "“" + HtmlEscaped(account_name) + "”");
   }
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

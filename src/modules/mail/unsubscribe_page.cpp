@@ -5,6 +5,7 @@
 
 #include "lib/crypto/encoding.hpp"
 #include "lib/crypto/hash.hpp"
+#include "lib/html_escape.hpp"
 #include "lib/validate/ascii.hpp"
 
 namespace poste::mail {
@@ -67,42 +68,18 @@ const Texts& TextsFor(std::string_view locale) {
   return kTexts[0];
 }
 
-void AppendEscaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
 // One pass over `text`, so that a value holding "{email}" is never expanded again.
 std::string Fill(std::string_view text, std::string_view site, std::string_view email) {
   std::string out;
   for (std::size_t i = 0; i < text.size();) {
     if (text.substr(i).starts_with("{site}")) {
       out += "<strong>";
-      AppendEscaped(out, site);
+      AppendHtmlEscaped(out, site);
       out += "</strong>";
       i += 6;
     } else if (text.substr(i).starts_with("{email}")) {
       out += "<strong>";
-      AppendEscaped(out, email);
+      AppendHtmlEscaped(out, email);
       out += "</strong>";
       i += 7;
     } else {
@@ -114,7 +91,7 @@ std::string Fill(std::string_view text, std::string_view site, std::string_view 
 
 std::string PlainFill(std::string_view text, std::string_view site) {
   std::string out;
-  AppendEscaped(out, std::string(text) + (site.empty() ? "" : " – ") + std::string(site));
+  AppendHtmlEscaped(out, std::string(text) + (site.empty() ? "" : " – ") + std::string(site));
   return out;
 }
 
@@ -182,18 +159,18 @@ std::string RenderUnsubscribePage(UnsubscribePage page, std::string_view locale,
   out += "</title>\n<style>";
   out += kStyle;
   out += "</style>\n</head>\n<body>\n<main>\n<h1>";
-  AppendEscaped(out, title);
+  AppendHtmlEscaped(out, title);
   out += "</h1>\n<p id=\"what\">";
   out += Fill(text, site_name, email);
   out += "</p>\n";
   if (page == UnsubscribePage::kConfirm) {
     // The same body as a mail client's one-click POST (RFC 8058), so that both take the same path.
     out += "<form method=\"post\" action=\"";
-    AppendEscaped(out, action);
+    AppendHtmlEscaped(out, action);
     out +=
         "\">\n<input type=\"hidden\" name=\"List-Unsubscribe\" value=\"One-Click\">\n"
         "<button type=\"submit\" aria-describedby=\"what\">";
-    AppendEscaped(out, t.button);
+    AppendHtmlEscaped(out, t.button);
     out += "</button>\n</form>\n";
   }
   out += "</main>\n</body>\n</html>\n";
