@@ -65,9 +65,13 @@ void RegisterTemplateRoutes(web::Router& router, MailTemplatesService& service, 
       [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
         const auto site_id = SiteId(ctx);
         auto filter = ParseFilter(ctx.request);
-        auto page = co_await blocking([&] { return service.List(site_id, filter); });
-        co_return web::Response::Json(200, Dump(web::PageJson(
-                                               page.items, [](const auto& t) { return ToJson(t); }, page.next_cursor)));
+        // Serialised on the blocking pool too: each template's JSON lists its variables, which compiles it.
+        auto body = co_await blocking([&] {
+          auto page = service.List(site_id, filter);
+          return Dump(web::PageJson(
+              page.items, [](const auto& t) { return ToJson(t); }, page.next_cursor));
+        });
+        co_return web::Response::Json(200, std::move(body));
       },
       {}, site);
 
