@@ -19,10 +19,9 @@ namespace poste::webhooks {
 inline constexpr std::string_view kEventJobKind = "webhook.event";
 
 // The event types subscriptions may choose.
-inline constexpr std::string_view kEventTypes[] = {"entry.created",    "entry.updated", "entry.deleted",
-                                                   "entry.published",  "media.created", "media.deleted",
-                                                   "contact.received", "email.sent",    "email.failed",
-                                                   "email.bounced"};
+inline constexpr std::string_view kEventTypes[] = {
+    "entry.created", "entry.updated",    "entry.deleted", "entry.published", "media.created",
+    "media.deleted", "contact.received", "email.sent",    "email.failed",    "email.bounced"};
 
 bool IsEventType(std::string_view type);
 
