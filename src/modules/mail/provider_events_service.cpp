@@ -271,7 +271,7 @@ ProviderEventsResult ProviderEventsService::HandleSendGrid(std::string_view toke
     auto report = ReportOf(e);
     if (report && bounces_.Record(endpoint->site_id, *report)) ++result.recorded;
   }
-  db_.Write([&](soci::session& s) { provider_endpoint_store::MarkEvent(s, endpoint->id, now); });
+  db_.Write([&](soci::session& s) { provider_endpoint_store::MarkEvent(s, endpoint->site_id, endpoint->id, now); });
   return result;
 }
 
@@ -330,7 +330,8 @@ ProviderEventsResult ProviderEventsService::HandleSns(std::string_view token, st
       throw AppError::Unavailable("The SNS subscription could not be confirmed.",
                                   "sns: SubscribeURL answered " + std::to_string(response.status));
     }
-    db_.Write([&](soci::session& s) { provider_endpoint_store::MarkConfirmed(s, endpoint->id, now); });
+    db_.Write(
+        [&](soci::session& s) { provider_endpoint_store::MarkConfirmed(s, endpoint->site_id, endpoint->id, now); });
     result.confirmed = true;
     return result;
   }
@@ -343,7 +344,7 @@ ProviderEventsResult ProviderEventsService::HandleSns(std::string_view token, st
       }
     }
   }
-  db_.Write([&](soci::session& s) { provider_endpoint_store::MarkEvent(s, endpoint->id, now); });
+  db_.Write([&](soci::session& s) { provider_endpoint_store::MarkEvent(s, endpoint->site_id, endpoint->id, now); });
   return result;
 }
 

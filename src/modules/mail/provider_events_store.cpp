@@ -109,14 +109,16 @@ bool Update(soci::session& s, const ProviderEndpoint& e, std::int64_t now_ms) {
                    " WHERE site_id = " + q.Int(e.site_id) + " AND id = " + q.Int(e.id) + " RETURNING id");
 }
 
-void MarkConfirmed(soci::session& s, std::int64_t id, std::int64_t now_ms) {
-  const long long endpoint = id, now = now_ms;
-  s << "UPDATE mail_provider_endpoints SET confirmed_at = :now WHERE id = :id", soci::use(now), soci::use(endpoint);
+void MarkConfirmed(soci::session& s, std::int64_t site_id, std::int64_t id, std::int64_t now_ms) {
+  const long long site = site_id, endpoint = id, now = now_ms;
+  s << "UPDATE mail_provider_endpoints SET confirmed_at = :now WHERE site_id = :site AND id = :id", soci::use(now),
+      soci::use(site), soci::use(endpoint);
 }
 
-void MarkEvent(soci::session& s, std::int64_t id, std::int64_t now_ms) {
-  const long long endpoint = id, now = now_ms;
-  s << "UPDATE mail_provider_endpoints SET last_event_at = :now WHERE id = :id", soci::use(now), soci::use(endpoint);
+void MarkEvent(soci::session& s, std::int64_t site_id, std::int64_t id, std::int64_t now_ms) {
+  const long long site = site_id, endpoint = id, now = now_ms;
+  s << "UPDATE mail_provider_endpoints SET last_event_at = :now WHERE site_id = :site AND id = :id", soci::use(now),
+      soci::use(site), soci::use(endpoint);
 }
 
 bool Delete(soci::session& s, std::int64_t site_id, std::int64_t id) {

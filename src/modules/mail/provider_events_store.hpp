@@ -21,8 +21,8 @@ std::optional<ProviderEndpoint> GetByTokenHash(soci::session& s, const std::stri
 std::vector<ProviderEndpoint> List(soci::session& s, std::int64_t site_id);
 // Saves verification_key, topic_arn, token_hash and confirmed_at.
 bool Update(soci::session& s, const ProviderEndpoint& e, std::int64_t now_ms);
-void MarkConfirmed(soci::session& s, std::int64_t id, std::int64_t now_ms);
-void MarkEvent(soci::session& s, std::int64_t id, std::int64_t now_ms);
+void MarkConfirmed(soci::session& s, std::int64_t site_id, std::int64_t id, std::int64_t now_ms);
+void MarkEvent(soci::session& s, std::int64_t site_id, std::int64_t id, std::int64_t now_ms);
 bool Delete(soci::session& s, std::int64_t site_id, std::int64_t id);
 
 }  // namespace poste::mail::provider_endpoint_store
