@@ -13,6 +13,7 @@
 
 #include "db/connection_pool.hpp"
 #include "db/database_url.hpp"
+#include "db/sqlite_checkpointer.hpp"
 #include "lib/error.hpp"
 
 namespace poste::db {
@@ -93,8 +94,9 @@ void CreateParentDirectory(const std::string& path, const std::string& redacted_
 struct Database::Impl {
   Dialect dialect = Dialect::kSqlite;
   std::chrono::milliseconds acquire_timeout{30000};
-  std::unique_ptr<ConnectionPool> pool;   // SQLite: the readers; PostgreSQL: every session
-  std::unique_ptr<soci::session> writer;  // SQLite only
+  std::unique_ptr<ConnectionPool> pool;              // SQLite: the readers; PostgreSQL: every session
+  std::unique_ptr<soci::session> writer;             // SQLite only
+  std::unique_ptr<SqliteCheckpointer> checkpointer;  // SQLite only; destroyed before the writer
   std::timed_mutex writer_mutex;
   std::atomic<bool> writer_in_use{false};
 };
@@ -116,6 +118,8 @@ std::unique_ptr<Database> Database::Open(const DatabaseConfig& config) {
     CreateParentDirectory(target.location, redacted);
     // The writer first: it creates the file and switches it to WAL before the readers open it.
     impl->writer = Connect(target, settings, redacted);
+    impl->checkpointer = std::make_unique<SqliteCheckpointer>(
+        *impl->writer, [target, settings, redacted] { return Connect(target, settings, redacted); });
     settings.read_only = true;
   }
   std::vector<std::unique_ptr<soci::session>> sessions;
@@ -189,6 +193,7 @@ Database::PoolStats Database::Stats() const {
     stats.size += 1;
     stats.in_use += impl_->writer_in_use ? 1 : 0;
   }
+  if (impl_->checkpointer) stats.checkpoints = impl_->checkpointer->checkpoints();
   return stats;
 }
 

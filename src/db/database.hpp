@@ -63,8 +63,9 @@ class Database {
   bool Ping();
 
   struct PoolStats {
-    std::size_t size = 0;    // connections (SQLite: readers + the writer)
-    std::size_t in_use = 0;  // connections lent out right now
+    std::size_t size = 0;         // connections (SQLite: readers + the writer)
+    std::size_t in_use = 0;       // connections lent out right now
+    std::size_t checkpoints = 0;  // SQLite: WAL checkpoints run off the writer's path (sqlite_checkpointer.hpp)
   };
   PoolStats Stats() const;
 

@@ -37,6 +37,20 @@ struct Delivery {
   std::function<bool()> on_commit;
 };
 
+// What Transport::SendAll sends: messages handed out one at a time, each given back with its result.
+class DeliverySource {
+ public:
+  virtual ~DeliverySource() = default;
+  // The next message, or nullptr when there is none (any more, or for now: the source stopped). The Delivery
+  // stays valid until Done is called for it.
+  virtual const Delivery* Next() = 0;
+  // What on_commit is to one message, for several at once: called right before the point of no return of
+  // each of `group` (SMTP: their final "." on several connections); whether each may go (1) or not (0).
+  virtual std::vector<char> Commit(const std::vector<const Delivery*>& group) = 0;
+  // The result of a message Next gave; called once for each.
+  virtual void Done(const Delivery& delivery, DeliveryResult result) = 0;
+};
+
 // A connection to one account's server or API. Blocking: call it from a job or through blocking().
 // A transport may keep its connection open between Send calls (SMTP reuses it across a batch); one
 // transport is used by one thread at a time.
@@ -47,6 +61,15 @@ class Transport {
   // Connects and authenticates without sending (POST .../accounts/{id}/test): kSent when the account works,
   // otherwise the outcome and the server's exact answer.
   virtual DeliveryResult Check() = 0;
+  // Sends what `source` gives until it gives nothing, with up to `connections` messages in flight on as many
+  // connections (SMTP drives them from this one thread). The default sends one at a time with Send, so
+  // each Delivery must carry its on_commit. Throws what the source's calls throw.
+  virtual void SendAll(DeliverySource& source, int connections) {
+    (void)connections;
+    while (const Delivery* d = source.Next()) source.Done(*d, Send(*d));
+  }
+  // How many connections SendAll uses at most (1: one message at a time).
+  virtual int MaxConnections() const { return 1; }
 };
 
 }  // namespace poste::mail

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "lib/crypto/encoding.hpp"
-#include "lib/mail/smtp_wire.hpp"
+#include "lib/mail/smtp_session.hpp"
 #include "lib/net/http_client.hpp"
 #include "lib/net/ip_address.hpp"
 
@@ -29,153 +29,24 @@ std::string QueueIdOf(const std::string& answer) {
   return id.substr(0, 200);
 }
 
-struct SmtpTransport::State {
-  SmtpOptions options;
-  std::unique_ptr<SmtpWire> wire;  // the open connection, greeted, secured and authenticated
-  bool pipelining = false;         // the server offers PIPELINING (RFC 2920)
-  int sockets = 0;
-};
-
 namespace {
 
-DeliveryResult Result(DeliveryOutcome outcome, std::string answer) {
-  DeliveryResult r;
-  r.outcome = outcome;
-  r.answer = std::move(answer);
-  return r;
-}
-
-DeliveryOutcome OutcomeOf(int code) {
-  if (code >= 200 && code < 400) return DeliveryOutcome::kSent;
-  return code >= 500 ? DeliveryOutcome::kPermanent : DeliveryOutcome::kTemporary;
-}
-
-// A reply that ends the attempt: its outcome, and its text as the answer.
-struct Refused {
-  DeliveryResult result;
-};
-
-void Expect(const SmtpReply& reply, int first_digit) {
-  if (reply.code / 100 != first_digit) throw Refused{Result(OutcomeOf(reply.code), reply.text)};
-}
-
-bool Offers(const std::vector<std::string>& ehlo, std::string_view keyword) {
-  for (const auto& line : ehlo) {
-    if (line.size() < keyword.size()) continue;
-    if (!std::equal(keyword.begin(), keyword.end(), line.begin(),
-                    [](char a, char b) { return a == std::toupper(static_cast<unsigned char>(b)); })) {
-      continue;
-    }
-    if (line.size() == keyword.size() || line[keyword.size()] == ' ' || line[keyword.size()] == '=') return true;
-  }
-  return false;
-}
-
-std::string Base64(std::string_view bytes) { return crypto::Base64Encode(std::string(bytes)); }
-
-// Greeting, EHLO, STARTTLS and EHLO again, AUTH: a connection ready for mail, or Refused / SmtpWireError.
-void Open(SmtpTransport::State& s) {
-  const auto& o = s.options;
-  s.wire.reset();
-  if (o.host.empty()) throw Refused{Result(DeliveryOutcome::kPermanent, "no SMTP host configured")};
-  const auto literal = net::IpAddress::Parse(o.host);
-  std::vector<net::IpAddress> addresses;
-  try {
-    addresses = literal ? std::vector<net::IpAddress>{*literal} : net::Resolve(o.host, o.port);
-  } catch (const net::HttpError&) {
-    throw Refused{Result(DeliveryOutcome::kTemporary, "could not resolve " + o.host)};
-  }
-  if (literal || !o.policy.HostListed(o.host)) {
-    for (const auto& a : addresses) {
-      if (!o.policy.AddressAllowed(a)) {
-        throw Refused{Result(DeliveryOutcome::kPermanent,
-                             o.host + " resolves to " + a.ToString() +
-                                 ", which mail accounts may not reach (see mail.smtp_allow_targets)")};
-      }
-    }
-  }
-  // Only the checked addresses are connected to: a name that resolves elsewhere later is not followed.
-  auto wire = std::make_unique<SmtpWire>(addresses, o.port, o.connect_timeout);
-  ++s.sockets;
-  wire->SetTimeout(o.total_timeout);
-  if (o.tls == SmtpTls::kImplicit) wire->StartTls(o.host, o.verify_tls, o.ca_file);
-  Expect(wire->ReadReply(), 2);
-  const std::string ehlo = "EHLO " + o.helo_name + "\r\n";
-  wire->Write(ehlo);
-  SmtpReply hello = wire->ReadReply();
-  if (o.tls == SmtpTls::kStartTls) {
-    if (hello.code / 100 != 2 || !Offers(hello.lines, "STARTTLS")) {
-      throw Refused{Result(DeliveryOutcome::kPermanent, o.host + ":" + std::to_string(o.port) +
-                                                            " does not offer STARTTLS, which the account requires")};
-    }
-    wire->Write("STARTTLS\r\n");
-    Expect(wire->ReadReply(), 2);
-    wire->StartTls(o.host, o.verify_tls, o.ca_file);
-    wire->Write(ehlo);
-    hello = wire->ReadReply();
-  }
-  if (hello.code / 100 != 2) {  // an old server: HELO, without extensions
-    wire->Write("HELO " + o.helo_name + "\r\n");
-    Expect(wire->ReadReply(), 2);
-    hello = {};
-  }
-  s.pipelining = Offers(hello.lines, "PIPELINING");
-  switch (o.auth) {
-    case SmtpAuth::kNone:
-      break;
-    case SmtpAuth::kPlain:
-      wire->Write("AUTH PLAIN " + Base64(std::string(1, '\0') + o.username + '\0' + o.password) + "\r\n");
-      Expect(wire->ReadReply(), 2);
-      break;
-    case SmtpAuth::kLogin:
-      wire->Write("AUTH LOGIN\r\n");
-      Expect(wire->ReadReply(), 3);
-      wire->Write(Base64(o.username) + "\r\n");
-      Expect(wire->ReadReply(), 3);
-      wire->Write(Base64(o.password) + "\r\n");
-      Expect(wire->ReadReply(), 2);
-      break;
-    case SmtpAuth::kXoauth2: {
-      wire->Write("AUTH XOAUTH2 " + Base64("user=" + o.username + "\x01auth=Bearer " + o.bearer_token + "\x01\x01") +
-                  "\r\n");
-      SmtpReply reply = wire->ReadReply();
-      if (reply.code == 334) {  // the error, as base64 JSON: an empty line ends the exchange with the final code
-        wire->Write("\r\n");
-        reply = wire->ReadReply();
-      }
-      Expect(reply, 2);
-      break;
-    }
-  }
-  s.wire = std::move(wire);
-}
-
-DeliveryResult WireFailure(const SmtpTransport::State& s, const SmtpWireError& e) {
-  const std::string where = s.options.host + ":" + std::to_string(s.options.port);
-  const std::string what = e.what();
-  switch (e.kind()) {
-    case SmtpWireError::Kind::kUntrusted:
-      return Result(DeliveryOutcome::kPermanent, "the TLS certificate of " + where + " is not trusted (" + what +
-                                                     "; is its CA in the system's store or in mail.tls_ca_file?)");
-    case SmtpWireError::Kind::kSetup:
-      return Result(DeliveryOutcome::kPermanent, what + " (" + where + ")");
-    case SmtpWireError::Kind::kTimeout:
-      return Result(DeliveryOutcome::kTemporary, "timed out talking to " + where);
-    case SmtpWireError::Kind::kConnection:
-      break;
-  }
-  if (what.starts_with("could not connect")) return Result(DeliveryOutcome::kTemporary, what);
-  return Result(DeliveryOutcome::kTemporary, what + " (" + where + ")");
-}
+using smtp_detail::OutcomeOf;
+using smtp_detail::Refused;
+using smtp_detail::Result;
 
 // A kept connection the server closed or timed out while idle is opened again.
-void EnsureOpen(SmtpTransport::State& s) {
+void EnsureOpen(SmtpTransport::State& state) {
+  auto& s = state.single;
   if (s.wire && s.wire->HasUnreadInput()) s.wire.reset();
-  if (!s.wire) Open(s);
+  if (!s.wire) {
+    smtp_detail::Open(s, state.options);
+    ++state.sockets;
+  }
 }
 
 // One transaction on the open connection. MAIL, RCPT and DATA go together when the server pipelines.
-DeliveryResult Transact(SmtpTransport::State& s, const Delivery& d) {
+DeliveryResult Transact(smtp_detail::Session& s, const Delivery& d) {
   SmtpWire& wire = *s.wire;
   std::vector<std::string> commands;
   commands.push_back("MAIL FROM:<" + d.envelope_from + ">\r\n");
@@ -218,7 +89,9 @@ DeliveryResult Transact(SmtpTransport::State& s, const Delivery& d) {
         if (accepted == 0) return result;
         return Result(DeliveryOutcome::kTemporary, "not sent: the campaign stopped this recipient");
       }
-      wire.Write(DotStuffed(d.built->bytes));
+      std::string data;
+      AppendDotStuffed(data, d.built->bytes);
+      wire.Write(data);
       const SmtpReply end = wire.ReadReply();
       DeliveryResult sent = Result(OutcomeOf(end.code), end.text);
       if (sent.outcome == DeliveryOutcome::kSent) sent.provider_message_id = QueueIdOf(end.text);
@@ -240,13 +113,8 @@ SmtpTransport::SmtpTransport(SmtpOptions options) : state_(std::make_unique<Stat
 }
 
 SmtpTransport::~SmtpTransport() {
-  if (!state_->wire) return;
-  try {  // a polite end; a server that does not answer quickly is not waited for
-    state_->wire->SetTimeout(std::chrono::milliseconds(1000));
-    state_->wire->Write("QUIT\r\n");
-    state_->wire->ReadReply();
-  } catch (const SmtpWireError&) {
-  }
+  smtp_detail::Quit(state_->single);
+  for (auto& session : state_->many) smtp_detail::Quit(session);
 }
 
 int SmtpTransport::connections() const { return state_->sockets; }
@@ -254,40 +122,42 @@ int SmtpTransport::connections() const { return state_->sockets; }
 DeliveryResult SmtpTransport::Send(const Delivery& delivery) {
   if (!delivery.built) return Result(DeliveryOutcome::kPermanent, "nothing to send");
   if (delivery.recipients.empty()) return Result(DeliveryOutcome::kPermanent, "no recipients");
+  auto& wire = state_->single.wire;
   // A kept connection may fail at its first write (the server dropped it): one new connection is tried, as
   // long as nothing was committed.
   for (int attempt = 0;; ++attempt) {
-    const bool reused = state_->wire != nullptr;
+    const bool reused = wire != nullptr;
     try {
       EnsureOpen(*state_);
-      return Transact(*state_, delivery);
+      return Transact(state_->single, delivery);
     } catch (const Refused& r) {
-      state_->wire.reset();
+      wire.reset();
       return r.result;
     } catch (const SmtpWireError& e) {
-      state_->wire.reset();
+      wire.reset();
       const bool retry = reused && attempt == 0 && e.kind() == SmtpWireError::Kind::kConnection;
-      if (!retry) return WireFailure(*state_, e);
+      if (!retry) return smtp_detail::WireFailure(state_->options, e);
     } catch (...) {  // on_commit threw: the connection may be inside DATA
-      state_->wire.reset();
+      wire.reset();
       throw;
     }
   }
 }
 
 DeliveryResult SmtpTransport::Check() {
+  auto& wire = state_->single.wire;
   try {
-    state_->wire.reset();  // a check tests the whole way in: connection, TLS and login
-    Open(*state_);
-    state_->wire->Write("NOOP\r\n");
-    const SmtpReply reply = state_->wire->ReadReply();
+    wire.reset();  // a check tests the whole way in: connection, TLS and login
+    EnsureOpen(*state_);
+    wire->Write("NOOP\r\n");
+    const SmtpReply reply = wire->ReadReply();
     return Result(OutcomeOf(reply.code), reply.text);
   } catch (const Refused& r) {
-    state_->wire.reset();
+    wire.reset();
     return r.result;
   } catch (const SmtpWireError& e) {
-    state_->wire.reset();
-    return WireFailure(*state_, e);
+    wire.reset();
+    return smtp_detail::WireFailure(state_->options, e);
   }
 }
 

@@ -4,7 +4,8 @@
 // was most of a campaign's CPU. MAIL, RCPT and DATA go in one write when the server offers PIPELINING
 // (RFC 2920), the message and its final "." in another: two round trips a message. One SmtpTransport keeps
 // its connection open, so consecutive Send calls of a batch reuse it (no new TCP / TLS / EHLO / AUTH per
-// message); an idle connection the server closed is opened again. Answers are mapped to DeliveryResult: 2xx
+// message); an idle connection the server closed is opened again. SendAll keeps several connections busy
+// from one thread (a campaign's lane). Answers are mapped to DeliveryResult: 2xx
 // sent, 4xx and connection failures / timeouts temporary, 5xx and refused certificates permanent, with the
 // server's exact last answer.
 //
@@ -60,6 +61,14 @@ class SmtpTransport : public Transport {
   // Greeting, EHLO, STARTTLS and AUTH as configured, then NOOP: kSent with the NOOP's answer when the
   // account works; otherwise the outcome and the server's answer (e.g. "535 5.7.8 Authentication failed").
   DeliveryResult Check() override;
+  // Up to `connections` connections (at most MaxConnections()) driven from this thread, each with one
+  // message in flight: the message's data, its "." and the next message's MAIL, RCPT and DATA go in one
+  // write when the server pipelines, so a message costs one round trip; the messages that reach their "." on
+  // several connections at once are committed together (DeliverySource::Commit). The connections stay open
+  // for the next call.
+  void SendAll(DeliverySource& source, int connections) override;
+  int MaxConnections() const override { return kMaxConnections; }
+  static constexpr int kMaxConnections = 16;
 
   // TCP connections opened so far (a batch over one connection stays at 1).
   int connections() const;

@@ -21,6 +21,7 @@
 #include "lib/mail/mime.hpp"
 #include "lib/mail/mime_parse.hpp"
 #include "lib/mail/smtp_wire.hpp"
+#include "lib/mail/testing/scripted_smtp_server.hpp"
 
 namespace poste::mail {
 namespace {
@@ -320,93 +321,10 @@ TEST_F(SmtpClient, AHostileAnswerIsKeptPrintableAndBounded) {
   EXPECT_TRUE(std::all_of(r.answer.begin(), r.answer.end(), [](char c) { return c >= 0x20 && c < 0x7F; }));
 }
 
-// A server that offers PIPELINING and records what arrives in each read: MAIL, RCPT and DATA must come in
-// one write, the message and its "." in another. With drop_after_first, it closes the connection after the
-// first message, as a server does with an idle client.
-class PipeliningServer {
- public:
-  explicit PipeliningServer(bool drop_after_first = false) : drop_after_first_(drop_after_first) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    ::listen(fd_, 4);
-    thread_ = std::thread([this] {
-      for (;;) {
-        const int c = ::accept(fd_, nullptr, nullptr);
-        if (c < 0) return;
-        Serve(c);
-      }
-    });
-  }
-  ~PipeliningServer() {
-    ::shutdown(fd_, SHUT_RDWR);
-    ::close(fd_);
-    thread_.join();
-  }
-  int port() const { return port_; }
-  std::vector<std::string> reads;  // each read's bytes, with the message bodies left out
-  int messages = 0;
-  std::string last_body;
-
- private:
-  void Serve(int c) {
-    auto say = [&](const std::string& line) { (void)!::write(c, line.data(), line.size()); };
-    say("220 pipe ESMTP\r\n");
-    std::string buffer;
-    bool in_data = false;
-    char chunk[65536];
-    while (true) {
-      const auto n = ::read(c, chunk, sizeof chunk);
-      if (n <= 0) break;
-      buffer.append(chunk, static_cast<std::size_t>(n));
-      if (!in_data) reads.push_back(std::string(chunk, static_cast<std::size_t>(n)));
-      for (;;) {
-        if (in_data) {
-          const auto end = buffer.find("\r\n.\r\n");
-          if (end == std::string::npos) break;
-          last_body = buffer.substr(0, end + 2);
-          buffer.erase(0, end + 5);
-          in_data = false;
-          ++messages;
-          say("250 2.0.0 Ok: queued as Q" + std::to_string(messages) + "\r\n");
-          if (drop_after_first_ && messages == 1) {
-            ::close(c);
-            return;
-          }
-          continue;
-        }
-        const auto eol = buffer.find("\r\n");
-        if (eol == std::string::npos) break;
-        const std::string command = buffer.substr(0, eol);
-        buffer.erase(0, eol + 2);
-        if (command.starts_with("EHLO")) {
-          say("250-pipe\r\n250-PIPELINING\r\n250 8BITMIME\r\n");
-        } else if (command.starts_with("DATA")) {
-          say("354 go\r\n");
-          in_data = true;
-        } else if (command.starts_with("QUIT")) {
-          say("221 bye\r\n");
-          ::close(c);
-          return;
-        } else {
-          say("250 ok\r\n");
-        }
-      }
-    }
-    ::close(c);
-  }
-  bool drop_after_first_;
-  int fd_ = -1, port_ = 0;
-  std::thread thread_;
-};
-
+// A server that offers PIPELINING (testing/scripted_smtp_server.hpp) records what arrives in each read: MAIL,
+// RCPT and DATA must come in one write, the message and its "." in another.
 TEST_F(SmtpClient, PipelinesMailRcptAndDataInOneWrite) {
-  PipeliningServer server;
+  testing::ScriptedSmtpServer server;
   SmtpOptions options = CaptureOptions();
   options.port = static_cast<std::uint16_t>(server.port());
   {
@@ -419,9 +337,11 @@ TEST_F(SmtpClient, PipelinesMailRcptAndDataInOneWrite) {
     }
     EXPECT_EQ(smtp.connections(), 1);
   }
-  EXPECT_EQ(server.messages, 3);
+  EXPECT_EQ(server.messages().size(), 3u);
   int grouped = 0;
-  for (const auto& read : server.reads) {
+  const auto reads = server.reads();
+  ASSERT_EQ(reads.size(), 1u);
+  for (const auto& read : reads[0]) {
     if (read.starts_with("MAIL FROM:")) {
       EXPECT_EQ(read.find("MAIL FROM:"), 0u);
       EXPECT_NE(read.find("RCPT TO:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n"), std::string::npos) << read;
@@ -432,7 +352,9 @@ TEST_F(SmtpClient, PipelinesMailRcptAndDataInOneWrite) {
 }
 
 TEST_F(SmtpClient, AConnectionTheServerClosedIsOpenedAgain) {
-  PipeliningServer server(/*drop_after_first=*/true);
+  testing::ScriptedSmtpServer::Script script;
+  script.close_after = 1;  // the first connection is closed after its first message, as with an idle client
+  testing::ScriptedSmtpServer server(script);
   SmtpOptions options = CaptureOptions();
   options.port = static_cast<std::uint16_t>(server.port());
   SmtpTransport smtp(options);
@@ -442,7 +364,7 @@ TEST_F(SmtpClient, AConnectionTheServerClosedIsOpenedAgain) {
     ASSERT_EQ(r.outcome, DeliveryOutcome::kSent) << i << ": " << r.answer;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the close arrives before the next send
   }
-  EXPECT_EQ(server.messages, 3);
+  EXPECT_EQ(server.messages().size(), 3u);
   EXPECT_EQ(smtp.connections(), 2);  // the server closed only the first
 }
 

@@ -93,8 +93,8 @@ SmtpWire::SmtpWire(const std::vector<net::IpAddress>& addresses, std::uint16_t p
       ::close(fd);
       continue;
     }
-    // Blocking from here, each call bounded by poll; commands are written whole, so Nagle only delays them.
-    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    // Non-blocking from here: the calls that wait do it in poll, bounded by the timeout. Commands are written
+    // whole, so Nagle would only delay them.
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     fd_ = fd;
@@ -136,11 +136,16 @@ void SmtpWire::StartTls(const std::string& host, bool verify, const std::string&
     if (ok != 1) throw SmtpWireError("TLS could not check the name " + host, SmtpWireError::Kind::kSetup);
   }
   SSL_set_fd(tls->ssl, fd_);
-  // The socket is blocking: bound the handshake by the socket's own timeouts.
-  timeval tv{static_cast<time_t>(timeout_.count() / 1000), static_cast<suseconds_t>((timeout_.count() % 1000) * 1000)};
-  ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (SSL_connect(tls->ssl) != 1) {
+  for (;;) {
+    const int rc = SSL_connect(tls->ssl);
+    if (rc == 1) break;
+    const int error = SSL_get_error(tls->ssl, rc);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) {
+      if (WaitFor(fd_, error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, timeout_) != 1) {
+        throw SmtpWireError("timed out in the TLS handshake", SmtpWireError::Kind::kTimeout);
+      }
+      continue;
+    }
     const long result = SSL_get_verify_result(tls->ssl);
     if (result != X509_V_OK) {
       ERR_clear_error();
@@ -151,61 +156,93 @@ void SmtpWire::StartTls(const std::string& host, bool verify, const std::string&
   tls_ = std::move(tls);
 }
 
+void SmtpWire::Wait(short events, const char* doing) {
+  if (WaitFor(fd_, events, timeout_) != 1) {
+    throw SmtpWireError(std::string("timed out ") + doing, SmtpWireError::Kind::kTimeout);
+  }
+}
+
 void SmtpWire::Write(std::string_view bytes) {
   while (!bytes.empty()) {
-    if (WaitFor(fd_, POLLOUT, timeout_) != 1)
-      throw SmtpWireError("timed out writing to the server", SmtpWireError::Kind::kTimeout);
     long n;
     if (tls_) {
       n = SSL_write(tls_->ssl, bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), 1 << 30)));
-      if (n <= 0) throw SmtpWireError("the connection failed while writing: " + TlsErrorText());
+      if (n <= 0) {
+        const int error = SSL_get_error(tls_->ssl, static_cast<int>(n));
+        if (error != SSL_ERROR_WANT_READ && error != SSL_ERROR_WANT_WRITE) {
+          throw SmtpWireError("the connection failed while writing: " + TlsErrorText());
+        }
+        // The same bytes again once the socket is ready, as OpenSSL requires.
+        Wait(error == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, "writing to the server");
+        continue;
+      }
     } else {
       n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        Wait(POLLOUT, "writing to the server");
+        continue;
+      }
       if (n <= 0) throw SmtpWireError(std::string("the connection failed while writing: ") + std::strerror(errno));
     }
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
 }
 
-std::size_t SmtpWire::ReadSome(char* buffer, std::size_t size) {
+std::size_t SmtpWire::TryRead() {
+  char chunk[16384];
   for (;;) {
-    if (!(tls_ && SSL_pending(tls_->ssl) > 0) && WaitFor(fd_, POLLIN, timeout_) != 1) {
-      throw SmtpWireError("timed out waiting for the server", SmtpWireError::Kind::kTimeout);
-    }
     long n;
     if (tls_) {
-      n = SSL_read(tls_->ssl, buffer, static_cast<int>(size));
+      n = SSL_read(tls_->ssl, chunk, sizeof chunk);
       if (n <= 0) {
         const int error = SSL_get_error(tls_->ssl, static_cast<int>(n));
-        if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) continue;
+        if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return 0;
         ERR_clear_error();
         throw SmtpWireError("the server closed the connection");
       }
     } else {
-      n = ::recv(fd_, buffer, size, 0);
+      n = ::recv(fd_, chunk, sizeof chunk, 0);
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return 0;
       if (n <= 0) throw SmtpWireError("the server closed the connection");
     }
+    buffer_.append(chunk, static_cast<std::size_t>(n));
     return static_cast<std::size_t>(n);
   }
 }
 
-SmtpReply SmtpWire::ReadReply() {
-  SmtpReply reply;
-  std::size_t consumed = 0;
+void SmtpWire::ReadAvailable() {
+  // Bounded: a server that floods gets its connection ended by TakeReply, not our memory.
+  while (buffer_.size() <= kMaxReplyBytes && TryRead() > 0) {
+  }
+}
+
+std::optional<SmtpReply> SmtpWire::TakeReply() {
+  // Finds the reply's last line first, so that a partial reply leaves the buffer as it was.
+  std::size_t end = 0;
+  bool whole = false;
   for (;;) {
-    const auto eol = buffer_.find('\n');
-    if (eol == std::string::npos) {
-      if (buffer_.size() + consumed > kMaxReplyBytes) throw SmtpWireError("the server's reply is too long");
-      char chunk[16384];
-      buffer_.append(chunk, ReadSome(chunk, sizeof chunk));
-      continue;
+    const auto eol = buffer_.find('\n', end);
+    if (eol == std::string::npos) break;
+    const std::string_view line(buffer_.data() + end, eol - end);
+    end = eol + 1;
+    if (line.size() < 4 || line[3] != '-') {
+      whole = true;
+      break;
     }
-    const std::string line = Printable(std::string_view(buffer_).substr(0, eol));
-    consumed += eol + 1;
-    buffer_.erase(0, eol + 1);
-    if (consumed > kMaxReplyBytes) throw SmtpWireError("the server's reply is too long");
+  }
+  if (!whole) {
+    if (buffer_.size() > kMaxReplyBytes) throw SmtpWireError("the server's reply is too long");
+    return std::nullopt;
+  }
+  if (end > kMaxReplyBytes) throw SmtpWireError("the server's reply is too long");
+  SmtpReply reply;
+  std::size_t at = 0;
+  while (at < end) {
+    const auto eol = buffer_.find('\n', at);
+    const std::string line = Printable(std::string_view(buffer_).substr(at, eol - at));
+    at = eol + 1;
     const bool is_reply = line.size() >= 3 && std::isdigit(static_cast<unsigned char>(line[0])) &&
                           std::isdigit(static_cast<unsigned char>(line[1])) &&
                           std::isdigit(static_cast<unsigned char>(line[2]));
@@ -213,10 +250,19 @@ SmtpReply SmtpWire::ReadReply() {
     if (reply.text.size() < kMaxKeptReply) reply.text += (reply.text.empty() ? "" : "\n") + line;
     if (reply.lines.size() < 200) reply.lines.push_back(line.size() > 4 ? line.substr(4) : std::string());
     if (line.size() == 3 || line[3] == ' ') {
-      reply.code = std::stoi(line.substr(0, 3));
-      return reply;
+      reply.code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+    } else if (line[3] != '-') {
+      throw SmtpWireError("the server sent a malformed reply: " + line.substr(0, 200));
     }
-    if (line[3] != '-') throw SmtpWireError("the server sent a malformed reply: " + line.substr(0, 200));
+  }
+  buffer_.erase(0, end);
+  return reply;
+}
+
+SmtpReply SmtpWire::ReadReply() {
+  for (;;) {
+    if (auto reply = TakeReply()) return std::move(*reply);
+    if (TryRead() == 0) Wait(POLLIN, "waiting for the server");
   }
 }
 
@@ -225,17 +271,24 @@ bool SmtpWire::HasUnreadInput() {
   return WaitFor(fd_, POLLIN, std::chrono::milliseconds(0)) != 0;
 }
 
+void AppendDotStuffed(std::string& out, std::string_view message) {
+  out.reserve(out.size() + message.size() + message.size() / 64 + 8);
+  // Whole lines at a time: a "." is added before each line that starts with one.
+  std::size_t at = 0;
+  while (at < message.size()) {
+    if (message[at] == '.') out.push_back('.');
+    const auto eol = message.find('\n', at);
+    const std::size_t next = eol == std::string_view::npos ? message.size() : eol + 1;
+    out.append(message.data() + at, next - at);
+    at = next;
+  }
+  if (!message.empty() && !message.ends_with("\r\n")) out.append("\r\n");
+  out.append(".\r\n");
+}
+
 std::string DotStuffed(std::string_view message) {
   std::string out;
-  out.reserve(message.size() + message.size() / 64 + 8);
-  bool line_start = true;
-  for (char c : message) {
-    if (line_start && c == '.') out.push_back('.');
-    out.push_back(c);
-    line_start = c == '\n';
-  }
-  if (!out.empty() && !out.ends_with("\r\n")) out.append("\r\n");
-  out.append(".\r\n");
+  AppendDotStuffed(out, message);
   return out;
 }
 

@@ -1,10 +1,13 @@
 #pragma once
 // One SMTP connection's bytes: a TCP socket to an address already checked by the caller, TLS with OpenSSL
 // (implicit, or started after STARTTLS) with the server's certificate and name verified, and SMTP replies
-// read whole (multi-line, bounded). Blocking, with a timeout on every read and write; used by one thread.
+// read whole (multi-line, bounded). The socket is non-blocking: Write, StartTls and ReadReply wait (with a
+// timeout) like blocking calls, while ReadAvailable and TakeReply let one thread drive several connections
+// from a poll() over their fd(). Used by one thread at a time.
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,14 +51,23 @@ class SmtpWire {
   // The system's trust store, plus the certificates of `ca_file` when set. verify false: no checks.
   void StartTls(const std::string& host, bool verify, const std::string& ca_file);
   void Write(std::string_view bytes);
+  // Waits for the next whole reply.
   SmtpReply ReadReply();
+  // Without waiting: reads what the socket holds (all of it, so that nothing stays hidden in TLS's buffer
+  // from the next poll). Throws when the server closed the connection or sent too much at once.
+  void ReadAvailable();
+  // The next whole reply among the bytes read so far, if there is one. Throws for what is not a reply.
+  std::optional<SmtpReply> TakeReply();
+  int fd() const { return fd_; }
   // Whether the server sent something (or closed) while we were not waiting for it: an idle connection the
   // server gave up on.
   bool HasUnreadInput();
   void SetTimeout(std::chrono::milliseconds timeout);
 
  private:
-  std::size_t ReadSome(char* buffer, std::size_t size);
+  // Appends what can be read now to buffer_: the number of bytes (0 when nothing is there yet).
+  std::size_t TryRead();
+  void Wait(short events, const char* doing);
 
   int fd_ = -1;
   struct Tls;
@@ -64,8 +76,9 @@ class SmtpWire {
   std::chrono::milliseconds timeout_;
 };
 
-// The bytes of a message as DATA sends them: lines starting with "." get another one, a missing final CRLF
-// is added, and "." ends it.
+// The bytes of a message as DATA sends them, appended to `out`: lines starting with "." get another one, a
+// missing final CRLF is added, and "." ends it.
+void AppendDotStuffed(std::string& out, std::string_view message);
 std::string DotStuffed(std::string_view message);
 
 }  // namespace poste::mail

@@ -1,27 +1,22 @@
 #pragma once
-// Sends campaigns: each running campaign has `parallel` lanes, a lane being a chain of batch jobs (each
-// queues the next), each holding one connection of the account open. A batch claims up to batch_size
-// recipients, renders and builds each message, waits for the account's limits, and delivers it; the
-// recipient is recorded as sent right before the end of its message goes out (Delivery::on_commit), so
-// after a crash the job that runs again sends exactly the recipients that did not get their message.
-// After kPauseAfterErrors failures in a row, the campaign pauses with the last error as the reason.
-#include <chrono>
+// Sends campaigns: a running campaign has lanes, a lane being a chain of batch jobs (each queues the next)
+// holding connections of the account open between batches. The campaign's `parallel` connections are
+// split among its lanes by what the account's transport drives from one thread (SMTP: up to 16, so one lane
+// carries them all; HTTP APIs: one each, so `parallel` lanes); lanes left without a connection end at once.
+// A batch claims up to batch_size recipients and hands them to the transport (CampaignBatch); each
+// recipient is recorded as sent right before the end of its message goes out, so after a crash the job
+// that runs again sends exactly the recipients that did not get their message. After kPauseAfterErrors
+// failures in a row, the campaign pauses with the last error as the reason.
 #include <cstdint>
 #include <map>
 #include <mutex>
 #include <utility>
 
+#include "modules/mail/campaign_batch.hpp"
 #include "modules/mail/campaign_sent_recorder.hpp"
 #include "modules/mail/campaign_service.hpp"
 
 namespace poste::mail {
-
-struct CampaignEngineOptions {
-  int batch_size = 500;
-  std::chrono::milliseconds state_check{1000};    // how often a batch looks whether its campaign was paused
-  std::int64_t max_inline_wait_ms = 5000;         // a longer wait for the limits re-queues the lane instead
-  std::chrono::milliseconds flush_interval{500};  // outcomes of sent rows are written together
-};
 
 class CampaignEngine {
  public:

@@ -6,10 +6,10 @@
 
 namespace poste::mail {
 
-bool SentRecorder::Record(std::int64_t recipient_id, std::int64_t job_id, const std::string& message_id,
-                          std::int64_t now_ms) {
+void SentRecorder::Record(std::vector<campaign_store::SentMark>& marks) {
+  if (marks.empty()) return;
   Request request;
-  request.mark = {recipient_id, job_id, message_id, now_ms};
+  request.marks = &marks;
   std::unique_lock lock(mutex_);
   waiting_.push_back(&request);
   while (!request.done) {
@@ -24,10 +24,11 @@ bool SentRecorder::Record(std::int64_t recipient_id, std::int64_t job_id, const 
     lock.unlock();
     std::exception_ptr error;
     try {
-      std::vector<campaign_store::SentMark*> marks;
-      marks.reserve(group.size());
-      for (Request* r : group) marks.push_back(&r->mark);
-      db_.Write([&](soci::session& s) { campaign_store::MarkSent(s, marks); });
+      std::vector<campaign_store::SentMark*> all;
+      for (Request* r : group) {
+        for (auto& mark : *r->marks) all.push_back(&mark);
+      }
+      db_.Write([&](soci::session& s) { marker_.Mark(s, all); });
     } catch (...) {
       error = std::current_exception();
     }
@@ -40,7 +41,6 @@ bool SentRecorder::Record(std::int64_t recipient_id, std::int64_t job_id, const 
     done_.notify_all();
   }
   if (request.error) std::rethrow_exception(request.error);
-  return request.mark.recorded;
 }
 
 }  // namespace poste::mail

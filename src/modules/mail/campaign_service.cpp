@@ -163,7 +163,7 @@ void CampaignService::ClearRecipients(const audit::Origin& origin, std::int64_t 
   db_.Write([&](soci::session& s) {
     Campaign c = Load(s, site_id, id, true);
     if (c.state != CampaignState::kDraft) throw WrongState(c, "a draft");
-    campaign_store::DeleteRecipients(s, id);
+    campaign_store::DeleteRecipients(s, site_id, id);
     audit::Record(s, audit::EntryFrom(origin, "mail.campaign.recipients_cleared", "mail_campaign", std::to_string(id),
                                       site_id, nlohmann::json::object()));
   });
@@ -321,7 +321,7 @@ Campaign CampaignService::Resume(const audit::Origin& origin, std::int64_t site_
     c.paused_reason.clear();
     // Rows a stopped lane still held go back to the pool; a lane still finishing its message cannot record
     // it any more (MarkSent checks its claim) and aborts it before the end of its data.
-    campaign_store::ReleaseAllClaims(s, c.id);
+    campaign_store::ReleaseAllClaims(s, c.site_id, c.id);
     QueueLanes(s, c);
   });
 }
@@ -334,7 +334,7 @@ Campaign CampaignService::Cancel(const audit::Origin& origin, std::int64_t site_
     }
     c.state = CampaignState::kCancelled;
     c.finished_at = now;
-    campaign_store::ReleaseAllClaims(s, c.id);
+    campaign_store::ReleaseAllClaims(s, c.site_id, c.id);
   });
 }
 

@@ -240,9 +240,10 @@ std::int64_t InsertRecipients(soci::session& s, std::int64_t site_id, std::int64
   return added;
 }
 
-void DeleteRecipients(soci::session& s, std::int64_t campaign_id) {
-  const long long campaign = campaign_id;
-  s << "DELETE FROM mail_campaign_recipients WHERE campaign_id = :c", soci::use(campaign);
+void DeleteRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id) {
+  const long long campaign = campaign_id, site = site_id;
+  s << "DELETE FROM mail_campaign_recipients WHERE campaign_id = :c AND site_id = :site", soci::use(campaign),
+      soci::use(site);
 }
 
 RecipientPage ListRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
@@ -277,49 +278,82 @@ std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t s
   return rows.front();
 }
 
-std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t campaign_id, std::int64_t job_id, int limit,
-                                     std::int64_t now_ms) {
+std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
+                                     std::int64_t job_id, int limit, std::int64_t now_ms) {
   const auto dialect = db::DialectOf(s);
   {
     Query q(s);
     q.Execute("UPDATE mail_campaign_recipients SET state = 'claimed', claimed_by = " + q.Int(job_id) +
               " WHERE id IN (SELECT id FROM mail_campaign_recipients WHERE campaign_id = " + q.Int(campaign_id) +
+              " AND site_id = " + q.Int(site_id) +
               " AND state = 'pending' AND (retry_at IS NULL OR retry_at <= " + q.Int(now_ms) + ") ORDER BY id LIMIT " +
               std::to_string(std::max(limit, 0)) + std::string(db::ForUpdateSkipLocked(dialect)) + ")");
   }
   Query q(s);
-  return RecipientsWhere(
-      q, "campaign_id = " + q.Int(campaign_id) + " AND state = 'claimed' AND claimed_by = " + q.Int(job_id),
-      " ORDER BY id LIMIT " + std::to_string(std::max(limit, 0)));
+  return RecipientsWhere(q,
+                         "campaign_id = " + q.Int(campaign_id) + " AND site_id = " + q.Int(site_id) +
+                             " AND state = 'claimed' AND claimed_by = " + q.Int(job_id),
+                         " ORDER BY id LIMIT " + std::to_string(std::max(limit, 0)));
 }
 
-bool MarkSent(soci::session& s, std::int64_t recipient_id, std::int64_t job_id, const std::string& message_id,
-              std::int64_t now_ms) {
-  SentMark mark{recipient_id, job_id, message_id, now_ms};
+bool MarkSent(soci::session& s, std::int64_t site_id, std::int64_t recipient_id, std::int64_t job_id,
+              const std::string& message_id, std::int64_t now_ms) {
+  SentMark mark{site_id, recipient_id, job_id, message_id, now_ms};
   MarkSent(s, {&mark});
   return mark.recorded;
 }
 
+namespace {
+
+// MarkSent's statement and the variables it is bound to (not movable: the statement holds their addresses).
+struct MarkStatement {
+  explicit MarkStatement(soci::session& s)
+      : session(&s),
+        st((s.prepare << "UPDATE mail_campaign_recipients SET state = 'sent', message_id = :mid, sent_at = :now,"
+                         " attempts = attempts + 1, last_error = ''"
+                         " WHERE id = :id AND site_id = :site AND state = 'claimed' AND claimed_by = :job",
+            soci::use(message_id), soci::use(now), soci::use(id), soci::use(site), soci::use(job))) {}
+  void Mark(const std::vector<SentMark*>& marks) {
+    for (SentMark* mark : marks) {
+      site = mark->site_id;
+      id = mark->recipient_id;
+      job = mark->job_id;
+      now = mark->now_ms;
+      message_id = mark->message_id;
+      st.execute(true);
+      mark->recorded = st.get_affected_rows() == 1;
+    }
+  }
+  soci::session* session;
+  long long site = 0, id = 0, job = 0, now = 0;
+  std::string message_id;
+  soci::statement st;
+};
+
+}  // namespace
+
+struct SentMarker::Prepared : MarkStatement {
+  using MarkStatement::MarkStatement;
+};
+
+SentMarker::SentMarker() = default;
+SentMarker::~SentMarker() = default;
+
+void SentMarker::Mark(soci::session& s, const std::vector<SentMark*>& marks) {
+  if (marks.empty()) return;
+  if (db::DialectOf(s) != db::Dialect::kSqlite) return MarkSent(s, marks);
+  if (!prepared_ || prepared_->session != &s) prepared_ = std::make_unique<Prepared>(s);
+  prepared_->Mark(marks);
+}
+
 void MarkSent(soci::session& s, const std::vector<SentMark*>& marks) {
   if (marks.empty()) return;
-  long long id = 0, job = 0, now = 0;
-  std::string message_id;
-  soci::statement st = (s.prepare << "UPDATE mail_campaign_recipients SET state = 'sent', message_id = :mid,"
-                                     " sent_at = :now WHERE id = :id AND state = 'claimed' AND claimed_by = :job",
-                        soci::use(message_id), soci::use(now), soci::use(id), soci::use(job));
-  for (SentMark* mark : marks) {
-    id = mark->recipient_id;
-    job = mark->job_id;
-    now = mark->now_ms;
-    message_id = mark->message_id;
-    st.execute(true);
-    mark->recorded = st.get_affected_rows() == 1;
-  }
+  MarkStatement(s).Mark(marks);
 }
 
 void RecordOutcomes(soci::session& s, const std::vector<RecipientOutcome>& outcomes, std::int64_t job_id) {
   if (outcomes.empty()) return;
-  long long id = 0, campaign = 0, sent = 0, retry = 0;
+  long long id = 0, campaign = 0, site = 0, sent = 0, retry = 0;
   const long long job = job_id;
   int attempts = 0;
   std::string state, message_id, provider_id, last_error;
@@ -327,22 +361,22 @@ void RecordOutcomes(soci::session& s, const std::vector<RecipientOutcome>& outco
   soci::statement st =
       (s.prepare << "UPDATE mail_campaign_recipients SET state = :state, claimed_by = NULL, attempts = :attempts,"
                     " message_id = :mid, provider_id = :pid, last_error = :err, sent_at = :sent, retry_at = :retry"
-                    " WHERE id = :id AND campaign_id = :c AND claimed_by = :job",
+                    " WHERE id = :id AND campaign_id = :c AND site_id = :site AND claimed_by = :job",
        soci::use(state), soci::use(attempts), soci::use(message_id), soci::use(provider_id), soci::use(last_error),
-       soci::use(sent, sent_ind), soci::use(retry, retry_ind), soci::use(id), soci::use(campaign), soci::use(job));
-  // A sent row already has its state, message id and time (MarkSent): setting them again would rewrite the
-  // indexes on them (state, message id for bounces, sent time for stats) for each message of a campaign.
-  soci::statement sent_st =
-      (s.prepare << "UPDATE mail_campaign_recipients SET claimed_by = NULL, attempts = :attempts, last_error = ''"
-                    " WHERE id = :id AND campaign_id = :c AND claimed_by = :job AND state = 'sent'",
-       soci::use(attempts), soci::use(id), soci::use(campaign), soci::use(job));
+       soci::use(sent, sent_ind), soci::use(retry, retry_ind), soci::use(id), soci::use(campaign), soci::use(site),
+       soci::use(job));
+  // A sent row already has its state, message id, time, attempts and answer (MarkSent): only a provider's id
+  // is left to write (setting the rest again would rewrite the row and its indexes for each message).
   soci::statement sent_with_id_st =
       (s.prepare << "UPDATE mail_campaign_recipients SET claimed_by = NULL, attempts = :attempts, last_error = '',"
-                    " provider_id = :pid WHERE id = :id AND campaign_id = :c AND claimed_by = :job AND state = 'sent'",
-       soci::use(attempts), soci::use(provider_id), soci::use(id), soci::use(campaign), soci::use(job));
+                    " provider_id = :pid WHERE id = :id AND campaign_id = :c AND site_id = :site AND claimed_by = :job"
+                    " AND state = 'sent'",
+       soci::use(attempts), soci::use(provider_id), soci::use(id), soci::use(campaign), soci::use(site),
+       soci::use(job));
   for (const auto& [r, retry_at] : outcomes) {
     id = r.id;
     campaign = r.campaign_id;
+    site = r.site_id;
     attempts = r.attempts;
     state = RecipientStateName(r.state);
     message_id = r.message_id;
@@ -353,25 +387,25 @@ void RecordOutcomes(soci::session& s, const std::vector<RecipientOutcome>& outco
     retry = retry_at.value_or(0);
     retry_ind = retry_at ? soci::i_ok : soci::i_null;
     if (r.state == RecipientState::kSent) {
-      (provider_id.empty() ? sent_st : sent_with_id_st).execute(true);
+      if (!provider_id.empty()) sent_with_id_st.execute(true);
     } else {
       st.execute(true);
     }
   }
 }
 
-void ReleaseClaims(soci::session& s, std::int64_t campaign_id, std::int64_t job_id) {
-  const long long campaign = campaign_id, job = job_id;
+void ReleaseClaims(soci::session& s, std::int64_t site_id, std::int64_t campaign_id, std::int64_t job_id) {
+  const long long campaign = campaign_id, site = site_id, job = job_id;
   s << "UPDATE mail_campaign_recipients SET state = 'pending', claimed_by = NULL"
-       " WHERE campaign_id = :c AND state = 'claimed' AND claimed_by = :job",
-      soci::use(campaign), soci::use(job);
+       " WHERE campaign_id = :c AND site_id = :site AND state = 'claimed' AND claimed_by = :job",
+      soci::use(campaign), soci::use(site), soci::use(job);
 }
 
-void ReleaseAllClaims(soci::session& s, std::int64_t campaign_id) {
-  const long long campaign = campaign_id;
+void ReleaseAllClaims(soci::session& s, std::int64_t site_id, std::int64_t campaign_id) {
+  const long long campaign = campaign_id, site = site_id;
   s << "UPDATE mail_campaign_recipients SET state = 'pending', claimed_by = NULL"
-       " WHERE campaign_id = :c AND state = 'claimed'",
-      soci::use(campaign);
+       " WHERE campaign_id = :c AND site_id = :site AND state = 'claimed'",
+      soci::use(campaign), soci::use(site);
 }
 
 }  // namespace poste::mail::campaign_store

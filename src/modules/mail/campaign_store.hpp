@@ -3,6 +3,7 @@
 // (Database::Write for changes). Every function is scoped by site, directly or through a campaign the caller
 // loaded for its site.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,7 +40,7 @@ std::optional<std::int64_t> NextRetryAt(soci::session& s, std::int64_t campaign_
 // Adds the recipients not already in the campaign (by address, case-insensitive); returns how many.
 std::int64_t InsertRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
                               const std::vector<CsvRecipient>& recipients);
-void DeleteRecipients(soci::session& s, std::int64_t campaign_id);
+void DeleteRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id);
 RecipientPage ListRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
                              std::optional<RecipientState> state, std::optional<std::int64_t> after, int limit);
 std::optional<CampaignRecipient> GetRecipient(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
@@ -50,27 +51,44 @@ std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t s
 // rows claimed now for it, up to `limit` in all, in id order. PostgreSQL skips rows other jobs are claiming
 // (SKIP LOCKED); SQLite's single writer serialises the claims.
 // Pending rows waiting for a retry are not taken before their retry time.
-std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t campaign_id, std::int64_t job_id, int limit,
-                                     std::int64_t now_ms);
-// claimed -> sent with the message id, if the row is still claimed by the job; whether it was.
+std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
+                                     std::int64_t job_id, int limit, std::int64_t now_ms);
+// claimed -> sent with the message id (attempts + 1, no error), if the row is still claimed by the job;
+// whether it was.
 struct SentMark {
-  std::int64_t recipient_id = 0, job_id = 0;
+  std::int64_t site_id = 0, recipient_id = 0, job_id = 0;
   std::string message_id;
   std::int64_t now_ms = 0;
   bool recorded = false;  // out: the row was still claimed by the job, and is now sent
 };
-bool MarkSent(soci::session& s, std::int64_t recipient_id, std::int64_t job_id, const std::string& message_id,
-              std::int64_t now_ms);
+bool MarkSent(soci::session& s, std::int64_t site_id, std::int64_t recipient_id, std::int64_t job_id,
+              const std::string& message_id, std::int64_t now_ms);
 // The same for several rows, with one prepared statement.
 void MarkSent(soci::session& s, const std::vector<SentMark*>& marks);
+// MarkSent on a campaign's hot path (a transaction for every few messages): the statement is prepared once
+// for SQLite's writer, which stays the same session for the life of the process, instead of being parsed
+// again in each transaction; on PostgreSQL (pooled sessions) it is prepared each time, as MarkSent does.
+// Used by one thread at a time; destroyed before the database.
+class SentMarker {
+ public:
+  SentMarker();
+  ~SentMarker();
+  SentMarker(const SentMarker&) = delete;
+  SentMarker& operator=(const SentMarker&) = delete;
+  void Mark(soci::session& s, const std::vector<SentMark*>& marks);
+
+ private:
+  struct Prepared;
+  std::unique_ptr<Prepared> prepared_;
+};
 // The outcome of a try: state, attempts, provider id and the server's answer (claimed_by cleared), if the
 // job still holds the row (claimed, or sent by it).
 // Recorded for several rows with one prepared statement: each outcome is a row and its retry time.
 using RecipientOutcome = std::pair<CampaignRecipient, std::optional<std::int64_t>>;
 void RecordOutcomes(soci::session& s, const std::vector<RecipientOutcome>& outcomes, std::int64_t job_id);
 // Rows the job still holds go back to pending (the campaign was paused or the job stops early).
-void ReleaseClaims(soci::session& s, std::int64_t campaign_id, std::int64_t job_id);
+void ReleaseClaims(soci::session& s, std::int64_t site_id, std::int64_t campaign_id, std::int64_t job_id);
 // Rows of jobs that no longer exist (cancelled or dead) go back to pending: resuming a campaign.
-void ReleaseAllClaims(soci::session& s, std::int64_t campaign_id);
+void ReleaseAllClaims(soci::session& s, std::int64_t site_id, std::int64_t campaign_id);
 
 }  // namespace poste::mail::campaign_store
