@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "app/config_keys.hpp"
+#include "lib/validate/ascii.hpp"
 
 extern char** environ;
 
@@ -149,9 +150,8 @@ std::string EnvKey(std::string_view name) {
   name.remove_prefix(6);
   auto separator = name.find("__");
   if (separator == std::string_view::npos) return {};
-  std::string key = std::string(name.substr(0, separator)) + "." + std::string(name.substr(separator + 2));
-  for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return key;
+  return validate::ascii::ToLower(std::string(name.substr(0, separator)) + "." +
+                                  std::string(name.substr(separator + 2)));
 }
 
 void ApplyEnvironment(Config& config, const std::map<std::string, std::string>& environment) {

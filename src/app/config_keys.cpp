@@ -14,6 +14,7 @@
 #include "lib/mail/sns.hpp"
 #include "lib/net/http_url.hpp"
 #include "lib/net/target_policy.hpp"
+#include "lib/validate/ascii.hpp"
 
 namespace poste::app::config_keys {
 
@@ -26,12 +27,6 @@ std::string Quote(std::string_view text) {
     out += c;
   }
   return out + '"';
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
 }
 
 std::int64_t IntIn(const Value& value, std::int64_t low, std::int64_t high) {
@@ -298,7 +293,7 @@ Value ParseText(Kind kind, std::string_view text) {
       return n;
     }
     case Kind::kBool: {
-      std::string lower = Lower(text);
+      std::string lower = validate::ascii::ToLower(text);
       if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return true;
       if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return false;
       throw Problem{"expected true or false, got " + Quote(text)};
@@ -375,7 +370,7 @@ std::string NormalizeOrigin(std::string_view origin) {
   const Problem expected{"expected an origin like https://example.com (scheme, host and optional port, no path), got " +
                          Quote(origin)};
   // Browsers send the Origin header in lower case, and the pipeline compares exactly.
-  std::string lower = Lower(origin);
+  std::string lower = validate::ascii::ToLower(origin);
   std::string_view rest = lower;
   if (rest.starts_with("https://")) {
     rest.remove_prefix(8);

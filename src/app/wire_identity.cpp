@@ -21,6 +21,10 @@ void App::Parts::SetUpIdentity() {
   // A deleted site's folder of published files (data/sites/<slug>/: seo.json) goes once the deletion has
   // committed; the media library removes its own folder (wire_media.cpp).
   sites->OnDeleted([dir = config.data.dir](const sites::Site& site) { seo::ForgetSiteFiles(dir, site.slug); });
+  // A new slug takes the folder along (before the change listeners schedule its seo.json under the new slug).
+  sites->OnUpdated([dir = config.data.dir](const sites::Site& before, const sites::Site& after) {
+    if (before.slug != after.slug) seo::MoveSiteFiles(dir, before.slug, after.slug);
+  });
   audit = std::make_unique<audit::AuditService>(*database);
   site_resolver = [s = sites.get()](std::string_view id_or_slug) { return s->ResolveSite(id_or_slug); };
   auth::AuthRoutesOptions auth_options;

@@ -18,6 +18,10 @@ void App::Parts::SetUpInbox() {
     if (mail_bounces) mail_bounces->ProcessInboxMessage(account.id, message);
   };
   inbox = std::make_unique<inbox::InboxService>(*database, *queue, *secrets, std::move(options));
+  // A deleted site's or user's accounts go with them (the foreign keys' cascade): their attachment folders
+  // (data/inbox/<account id>/) once the deletion has committed.
+  sites->OnDeleted([i = inbox.get()](const sites::Site&) { i->ForgetDeletedAccounts(); });
+  users->OnDeleted([i = inbox.get()](std::int64_t) { i->ForgetDeletedAccounts(); });
   workers->Register(std::string(inbox::kSyncJobKind),
                     [i = inbox.get()](const jobs::Job& job) { i->HandleSyncJob(job); });
   workers->Register(std::string(inbox::kSeenJobKind),

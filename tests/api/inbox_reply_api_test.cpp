@@ -89,13 +89,7 @@ class InboxReplyApi : public PermissionTable {
 
   // An inbox account of site A (shared) or of editor A (personal), synced; its one message's id.
   std::int64_t SyncedMessage(bool shared) {
-    nlohmann::json body = {{"name", "Support"},
-                           {"host", Env("POSTE_TEST_IMAP_HOST")},
-                           {"port", std::atoi(Env("POSTE_TEST_IMAP_PORT").c_str())},
-                           {"tls", "none"},
-                           {"username", Env("POSTE_TEST_IMAP_USER")},
-                           {"password", Env("POSTE_TEST_IMAP_PASSWORD")},
-                           {"mailbox", folder_->name()}};
+    auto body = inbox::testing::DovecotAccountBody(folder_->name());
     if (shared) body["site_id"] = site_a_;
     auto created = Call("POST", "/api/v1/inbox/accounts", callers_[kEditorA], body.dump());
     EXPECT_EQ(created.status, 201) << created.body;

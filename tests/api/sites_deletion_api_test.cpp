@@ -1,6 +1,7 @@
 // Deleting a site removes the files kept for it once its rows are gone: its media folder (data/media/<id>/) and
 // its folder of published files (data/sites/<slug>/seo.json), through the whole App on SQLite and PostgreSQL.
-// A file that cannot be removed is logged and the deletion still succeeds.
+// A file that cannot be removed is logged and the deletion still succeeds. Renaming a site's slug moves its
+// folder of published files along.
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <spdlog/sinks/ostream_sink.h>
@@ -13,6 +14,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -142,6 +144,31 @@ TEST_P(SitesDeletionApi, AFileThatCannotBeRemovedIsLoggedNotFatal) {
   EXPECT_EQ(Call("GET", "/api/v1/sites/beta", callers_[kAdmin]).status, 404);
   EXPECT_FALSE(fs::exists(SeoDir("beta")));
   EXPECT_TRUE(fs::exists(SeoDir("alpha") + "/seo.json"));
+}
+
+TEST_P(SitesDeletionApi, ARenamedSitesPublishedFilesFollowItsSlug) {
+  Populate();
+  ASSERT_FALSE(HasFatalFailure());
+  auto r = Call("PATCH", "/api/v1/sites/alpha", callers_[kAdmin], R"({"slug":"omega"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(fs::exists(SeoDir("alpha")));
+  ASSERT_TRUE(fs::exists(SeoDir("omega") + "/seo.json")) << "moved once the change committed";
+  EXPECT_TRUE(fs::exists(SeoDir("beta") + "/seo.json"));
+  // The regeneration the change queued rewrites it under the new slug, and nothing comes back under the old.
+  RunSeoJobs();
+  std::ifstream in(SeoDir("omega") + "/seo.json");
+  const auto doc = nlohmann::json::parse(in, nullptr, false);
+  EXPECT_EQ(doc["site"]["slug"], "omega") << doc.dump();
+  EXPECT_FALSE(fs::exists(SeoDir("alpha")));
+  // The media folder is keyed by the site's id: it stays where it is.
+  EXPECT_FALSE(fs::is_empty(MediaDir(site_a_)));
+  // A rename onto a slug whose folder exists (a deleted site's that could not be removed) keeps the newer files.
+  fs::create_directories(SeoDir("gamma"));
+  std::ofstream(SeoDir("gamma") + "/stale.txt") << "left behind";
+  r = Call("PATCH", "/api/v1/sites/omega", callers_[kAdmin], R"({"slug":"gamma"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(fs::exists(SeoDir("omega")));
+  EXPECT_TRUE(fs::exists(SeoDir("gamma") + "/seo.json"));
 }
 
 POSTE_INSTANTIATE_DB_TEST(SitesDeletionApi);

@@ -1,8 +1,12 @@
 #pragma once
 // The one bridge from a coroutine to blocking work (SQL, files, outbound calls):
 //   auto rows = co_await blocking([&] { return store.List(site); });
-// The function runs on the blocking pool; the coroutine resumes on its own executor (its strand),
-// with the function's result or its exception.
+// The function runs on a thread of the blocking pool (BlockingPool::Current()). Its result or exception is
+// then posted to the executor the coroutine was running on (its associated executor: in the server, the
+// io_context of the connection's I/O thread, one thread per context, so no strand is involved; a strand
+// only if the coroutine was spawned on one), never resumed inline on the pool thread. A work guard keeps
+// that executor's context from running out of work meanwhile. The coroutine stays suspended until then,
+// so what the function captures by reference must live in the coroutine's frame (or longer).
 #include <utility>  // before Asio: Boost 1.74 + g++ 12 coroutines need std::exchange
 
 #include <boost/asio/associated_executor.hpp>

@@ -4,22 +4,13 @@
 #include <optional>
 
 #include "lib/gzip.hpp"
+#include "lib/validate/ascii.hpp"
 #include "lib/web/body_source.hpp"
 
 namespace poste::cache {
 
-namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
-  auto value = Trim(if_none_match);
+  auto value = validate::ascii::Trim(if_none_match);
   if (value == "*") return true;
   auto strip = [](std::string_view tag) {
     if (tag.starts_with("W/")) tag.remove_prefix(2);
@@ -29,7 +20,7 @@ bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
   std::size_t start = 0;
   while (start < value.size()) {
     auto comma = std::min(value.find(',', start), value.size());
-    auto tag = strip(Trim(value.substr(start, comma - start)));
+    auto tag = strip(validate::ascii::Trim(value.substr(start, comma - start)));
     start = comma + 1;
     if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"' && tag == wanted) return true;
   }

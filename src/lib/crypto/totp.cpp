@@ -4,6 +4,7 @@
 #include "lib/crypto/encoding.hpp"
 #include "lib/crypto/hash.hpp"
 #include "lib/crypto/random.hpp"
+#include "lib/validate/ascii.hpp"
 
 namespace poste::crypto {
 
@@ -131,7 +132,7 @@ std::optional<std::string> NormalizeRecoveryCode(std::string_view input) {
   std::string out;
   for (char c : input) {
     if (c == '-' || c == ' ') continue;
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    c = validate::ascii::ToLower(c);
     if (kRecoveryAlphabet.find(c) == std::string_view::npos) return std::nullopt;
     out.push_back(c);
   }

@@ -1,18 +1,12 @@
 #include "lib/csv/csv_reader.hpp"
 
+#include "lib/validate/ascii.hpp"
 #include "lib/validate/text.hpp"
 
 namespace poste::csv {
 namespace {
 
 constexpr std::string_view kBom = "\xEF\xBB\xBF";
-
-std::string Trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t");
-  return std::string(s.substr(first, last - first + 1));
-}
 
 // The delimiter of the header line: ';' when it has more semicolons than commas outside quotes.
 char DetectDelimiter(std::string_view text) {
@@ -166,7 +160,7 @@ bool Parse(std::string_view text, Table& table, Error& error, const Limits& limi
   }
   bool named = false;
   for (const auto& cell : row.cells) {
-    table.header.push_back(Trim(cell));
+    table.header.push_back(std::string(validate::ascii::Trim(cell)));
     named = named || !table.header.back().empty();
   }
   if (!named) {

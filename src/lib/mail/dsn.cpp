@@ -3,31 +3,23 @@
 #include <algorithm>
 #include <cctype>
 
+#include "lib/validate/ascii.hpp"
+
 namespace poste::mail {
 
 namespace {
+
+namespace ascii = validate::ascii;
 
 constexpr std::size_t kMaxReportBytes = 1u << 20;  // a delivery-status part; larger ones are cut
 constexpr std::size_t kMaxGroups = 1000;
 constexpr std::size_t kMaxValueBytes = 1000;
 constexpr std::size_t kMaxAddressBytes = 254;
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
-  return text;
-}
-
 // One line, control characters made spaces, at most kMaxValueBytes (cut on a UTF-8 boundary).
 std::string Clean(std::string_view text) {
   std::string out;
-  for (char c : Trim(text)) {
+  for (char c : ascii::Trim(text)) {
     const auto u = static_cast<unsigned char>(c);
     out += (u < 0x20 || u == 0x7F) ? ' ' : c;
   }
@@ -43,7 +35,7 @@ std::string Clean(std::string_view text) {
 std::string Address(std::string_view value) {
   const auto semi = value.find(';');
   if (semi != std::string_view::npos) value = value.substr(semi + 1);
-  value = Trim(value);
+  value = ascii::Trim(value);
   if (value.size() >= 2 && value.front() == '<' && value.back() == '>') value = value.substr(1, value.size() - 2);
   if (value.empty() || value.size() > kMaxAddressBytes) return {};
   const auto at = value.rfind('@');
@@ -87,7 +79,7 @@ std::string FindStatus(std::string_view text) {
 }
 
 std::string NormaliseStatus(std::string_view value) {
-  value = Trim(value);
+  value = ascii::Trim(value);
   const auto space = value.find_first_of(" \t(");
   value = value.substr(0, space);
   return StatusAt(value, 0) == value.size() && !value.empty() ? std::string(value) : std::string();
@@ -95,13 +87,13 @@ std::string NormaliseStatus(std::string_view value) {
 
 std::string_view Field(const DsnFields& fields, std::string_view name) {
   for (const auto& [key, value] : fields) {
-    if (Lower(key) == name) return value;
+    if (ascii::ToLower(key) == name) return value;
   }
   return {};
 }
 
 std::string StripAngles(std::string_view id) {
-  id = Trim(id);
+  id = ascii::Trim(id);
   if (!id.empty() && id.front() == '<') id.remove_prefix(1);
   const auto close = id.find('>');
   if (close != std::string_view::npos) id = id.substr(0, close);
@@ -114,7 +106,9 @@ std::string MessageIdIn(std::string_view returned) {
   std::string current;
   auto check = [](const std::string& line) -> std::string {
     const auto colon = line.find(':');
-    if (colon == std::string::npos || Lower(Trim(std::string_view(line).substr(0, colon))) != "message-id") return {};
+    if (colon == std::string::npos ||
+        ascii::ToLower(ascii::Trim(std::string_view(line).substr(0, colon))) != "message-id")
+      return {};
     return StripAngles(std::string_view(line).substr(colon + 1));
   };
   while (pos < returned.size()) {
@@ -172,7 +166,7 @@ std::optional<DeliveryReport> FromStatusPart(const ParsedMessage& message, std::
     r.original_recipient = Address(Field(fields, "original-recipient"));
     if (r.final_recipient.empty()) r.final_recipient = r.original_recipient;
     if (r.final_recipient.empty()) continue;  // whom it is about is unknown: nothing to act on
-    r.action = Lower(Clean(Field(fields, "action")));
+    r.action = ascii::ToLower(Clean(Field(fields, "action")));
     r.diagnostic = WithoutType(Field(fields, "diagnostic-code"));
     r.remote_mta = WithoutType(Field(fields, "remote-mta"));
     r.status = NormaliseStatus(Field(fields, "status"));
@@ -197,7 +191,7 @@ std::optional<DeliveryReport> FromQmailText(std::string_view text) {
   while (pos < body.size() && report.recipients.size() < kMaxGroups) {
     auto end = body.find('\n', pos);
     if (end == std::string_view::npos) end = body.size();
-    std::string_view line = Trim(body.substr(pos, end - pos));
+    std::string_view line = ascii::Trim(body.substr(pos, end - pos));
     pos = end + 1;
     if (line.size() > 3 && line.front() == '<' && line.ends_with(">:")) {
       DsnRecipient r;
@@ -254,7 +248,7 @@ std::string_view BounceClassName(BounceClass c) {
 }
 
 BounceClass ClassifyStatus(std::string_view status) {
-  status = Trim(status);
+  status = ascii::Trim(status);
   if (status.empty() || StatusAt(status, 0) != status.size()) return BounceClass::kUnknown;
   if (status.front() == '5') return BounceClass::kHard;
   if (status.front() == '4') return BounceClass::kSoft;
@@ -275,20 +269,20 @@ std::vector<DsnFields> ParseDsnFieldGroups(std::string_view text) {
     std::string_view line = text.substr(pos, end - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     pos = end + 1;
-    if (Trim(line).empty()) {
+    if (ascii::Trim(line).empty()) {
       flush();
       if (end == text.size()) break;
       continue;
     }
     if (line.front() == ' ' || line.front() == '\t') {
       if (!current.empty() && current.back().second.size() < kMaxValueBytes) {
-        current.back().second = Clean(current.back().second + " " + std::string(Trim(line)));
+        current.back().second = Clean(current.back().second + " " + std::string(ascii::Trim(line)));
       }
     } else {
       const auto colon = line.find(':');
       if (colon == std::string_view::npos || colon == 0 || colon > 80) continue;  // not a field: skipped
       if (current.size() < 100) {
-        current.emplace_back(std::string(Trim(line.substr(0, colon))), Clean(line.substr(colon + 1)));
+        current.emplace_back(std::string(ascii::Trim(line.substr(0, colon))), Clean(line.substr(colon + 1)));
       }
     }
     if (end == text.size()) break;

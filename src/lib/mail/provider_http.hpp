@@ -21,7 +21,8 @@ DeliveryOutcome OutcomeOfHttpError(net::HttpErrorKind kind);
 DeliveryResult ResultOfHttpError(const net::HttpError& error);
 
 // `text` made fit for an answer: invalid UTF-8 replaced, control characters (CR, LF, TAB too) turned into
-// spaces, runs of spaces made one, at most max_bytes (cut on a character boundary, "..." appended).
+// spaces, runs of spaces made one, at most max_bytes (cut on a character boundary, "..." appended). Also what
+// the mail module stores of any transport's answer (a multi-line SMTP reply becomes one line).
 std::string CleanAnswer(std::string_view text, std::size_t max_bytes = kMaxAnswer);
 
 // "HTTP 400: <body>" (the body cleaned; "HTTP 400" alone when it is empty).

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "lib/error.hpp"
+#include "lib/validate/ascii.hpp"
 
 namespace poste::mail {
 namespace {
@@ -29,19 +30,8 @@ std::optional<std::size_t> FindColumn(const std::vector<std::string>& variables,
   return std::nullopt;
 }
 
-std::string Trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(first, last - first + 1));
-}
-
 // The case-insensitive key of an address (local parts are case-insensitive in practice).
-std::string DuplicateKey(const std::string& email) {
-  std::string key = email;
-  for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return key;
-}
+std::string DuplicateKey(const std::string& email) { return validate::ascii::ToLower(email); }
 
 }  // namespace
 
@@ -116,7 +106,7 @@ RecipientsImport ParseRecipientsCsv(std::string_view text, const csv::Limits& li
       continue;
     }
     row.cells.resize(out.variables.size());  // missing trailing cells are empty
-    const std::string email = NormalizeAddress(Trim(row.cells[*email_column]));
+    const std::string email = NormalizeAddress(std::string(validate::ascii::Trim(row.cells[*email_column])));
     if (email.empty()) {
       reject(row.line, "missing_email", "no address");
       continue;
@@ -129,7 +119,7 @@ RecipientsImport ParseRecipientsCsv(std::string_view text, const csv::Limits& li
     r.line = row.line;
     r.mailbox.email = email;
     if (name_column) {
-      r.mailbox.name = Trim(row.cells[*name_column]);
+      r.mailbox.name = std::string(validate::ascii::Trim(row.cells[*name_column]));
       std::vector<FieldError> errors;
       CheckDisplayName(r.mailbox.name, "name", errors);
       if (!errors.empty()) {
@@ -143,7 +133,8 @@ RecipientsImport ParseRecipientsCsv(std::string_view text, const csv::Limits& li
       continue;
     }
     for (std::size_t i = 0; i < out.variables.size(); ++i) {
-      r.variables.emplace_back(out.variables[i], i == *email_column ? email : Trim(row.cells[i]));
+      r.variables.emplace_back(out.variables[i],
+                               i == *email_column ? email : std::string(validate::ascii::Trim(row.cells[i])));
     }
     out.recipients.push_back(std::move(r));
   }

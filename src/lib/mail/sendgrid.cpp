@@ -169,13 +169,6 @@ json Personalizations(const Delivery& d) {
   return out;
 }
 
-std::string HeaderOf(const net::HttpResponse& response, std::string_view name) {
-  for (const auto& [k, v] : response.headers) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
 }  // namespace
 
 std::string SendGridMailBody(const Delivery& d) {
@@ -240,7 +233,7 @@ DeliveryResult SendGridTransport::Send(const Delivery& delivery) {
     result.outcome = OutcomeOfStatus(response.status);
     result.answer = HttpAnswer(response.status, response.body);
     if (result.outcome == DeliveryOutcome::kSent) {
-      result.provider_message_id = CleanAnswer(HeaderOf(response, "x-message-id"), 200);
+      result.provider_message_id = CleanAnswer(response.Header("x-message-id"), 200);
     }
   } catch (const net::HttpError& e) {
     result = ResultOfHttpError(e);

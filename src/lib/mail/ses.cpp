@@ -19,13 +19,6 @@ using nlohmann::json;
 
 constexpr std::size_t kSesMaxRecipients = 50;  // SES's limit per message (To, Cc and Bcc together)
 
-std::string HeaderOf(const net::HttpResponse& response, std::string_view name) {
-  for (const auto& [k, v] : response.headers) {
-    if (k == name) return v;
-  }
-  return {};
-}
-
 std::string StringField(const json& j, std::initializer_list<const char*> names) {
   if (!j.is_object()) return {};
   for (const char* name : names) {
@@ -45,7 +38,7 @@ struct SesError {
 SesError ErrorOf(const net::HttpResponse& response) {
   SesError error;
   json body = json::parse(response.body, nullptr, false);
-  error.type = HeaderOf(response, "x-amzn-errortype");
+  error.type = response.Header("x-amzn-errortype");
   if (error.type.empty()) error.type = StringField(body, {"__type", "code", "Code"});
   error.type = error.type.substr(0, error.type.find(':'));
   if (auto hash = error.type.rfind('#'); hash != std::string::npos) error.type.erase(0, hash + 1);
@@ -82,13 +75,6 @@ std::string Number(const json& j, const char* name) {
 }
 
 }  // namespace
-
-bool IsValidAwsRegion(std::string_view region) {
-  if (region.size() < 4 || region.size() > 32 || !ascii::IsLower(region.front())) return false;
-  if (region.back() == '-' || region.find("--") != std::string_view::npos) return false;
-  return std::all_of(region.begin(), region.end(),
-                     [](char c) { return ascii::IsLower(c) || ascii::IsDigit(c) || c == '-'; });
-}
 
 std::string SesEndpoint(std::string_view region) {
   if (!IsValidAwsRegion(region)) return {};

@@ -30,10 +30,6 @@ struct SesOptions {
   std::function<std::chrono::system_clock::time_point()> clock;  // the signing time; empty: the system clock
 };
 
-// An AWS region name as SES endpoints use it: lower-case letters, digits and hyphens ("us-east-1",
-// "eu-central-2", "us-gov-west-1"), 4 to 32 characters, starting with a letter.
-bool IsValidAwsRegion(std::string_view region);
-
 // https://email.{region}.amazonaws.com; empty when the region is not valid.
 std::string SesEndpoint(std::string_view region);
 

@@ -153,4 +153,11 @@ SigV4Signature SignV4(const SigV4Request& request, const SigV4Credentials& crede
   return out;
 }
 
+bool IsValidAwsRegion(std::string_view region) {
+  if (region.size() < 4 || region.size() > 32 || !ascii::IsLower(region.front())) return false;
+  if (region.back() == '-' || region.find("--") != std::string_view::npos) return false;
+  return std::all_of(region.begin(), region.end(),
+                     [](char c) { return ascii::IsLower(c) || ascii::IsDigit(c) || c == '-'; });
+}
+
 }  // namespace poste::mail

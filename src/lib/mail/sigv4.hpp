@@ -3,6 +3,7 @@
 // sign and the Authorization header, as documented by AWS and checked against its published test suite.
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct SigV4Signature {
   // Headers to add to the request (X-Amz-Date, Host and X-Amz-Security-Token when they were not given).
   std::vector<std::pair<std::string, std::string>> added_headers;
 };
+
+// An AWS region name as endpoints, ARNs and credential scopes use it (SES, SNS): lower-case letters, digits
+// and single hyphens ("us-east-1", "eu-central-2", "us-gov-west-1"), 4 to 32 characters, starting with a
+// letter, not ending with a hyphen. The one check of a region for every AWS service Poste talks to.
+bool IsValidAwsRegion(std::string_view region);
 
 // Signs `request` for `service` in `region` at `when`. Throws AppError::BadRequest for a URL that
 // net::ParseHttpUrl refuses.

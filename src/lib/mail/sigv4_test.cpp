@@ -107,5 +107,17 @@ TEST(SigV4, RefusesUrlsItCannotSign) {
   }
 }
 
+TEST(AwsRegion, OneCheckForEveryService) {
+  for (const char* region : {"us-east-1", "eu-central-2", "us-gov-west-1", "cn-north-1", "ap-southeast-4"}) {
+    EXPECT_TRUE(IsValidAwsRegion(region)) << region;
+  }
+  for (const char* region :
+       {"", "eu", "EU-WEST-1", "eu-west-1.evil.com/x?", "eu_west_1", "-eu", "eu--west", "eu-west-", "1eu-west",
+        "eu west", "eu-west-1\r\n", "eu-west-1;DROP TABLE x", "abcdefghijklmnopqrstuvwxyz-123456789"}) {
+    EXPECT_FALSE(IsValidAwsRegion(region)) << region;
+  }
+  EXPECT_FALSE(IsValidAwsRegion(std::string_view("eu-west-1\0x", 11)));
+}
+
 }  // namespace
 }  // namespace poste::mail

@@ -12,8 +12,10 @@
 
 #include "lib/crypto/encoding.hpp"
 #include "lib/mail/address.hpp"
+#include "lib/mail/sigv4.hpp"
 #include "lib/net/http_url.hpp"
 #include "lib/net/target_policy.hpp"
+#include "lib/validate/ascii.hpp"
 #include "lib/validate/text.hpp"
 
 namespace poste::mail {
@@ -74,18 +76,12 @@ std::string RecipientAddress(const nlohmann::json* value) {
   return {};
 }
 
-bool IsRegionLabel(std::string_view label) {
-  return !label.empty() && label.size() <= 32 && std::all_of(label.begin(), label.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
-}
-
 bool IsAwsSnsHost(std::string_view host) {
   constexpr std::string_view kPrefix = "sns.";
   for (std::string_view suffix : {std::string_view(".amazonaws.com"), std::string_view(".amazonaws.com.cn")}) {
     if (host.size() > kPrefix.size() + suffix.size() && host.substr(0, kPrefix.size()) == kPrefix &&
         host.substr(host.size() - suffix.size()) == suffix) {
-      return IsRegionLabel(host.substr(kPrefix.size(), host.size() - kPrefix.size() - suffix.size()));
+      return IsValidAwsRegion(host.substr(kPrefix.size(), host.size() - kPrefix.size() - suffix.size()));
     }
   }
   return false;
@@ -252,8 +248,7 @@ bool SnsUrlAllowed(std::string_view url, const std::vector<std::string>& extra_h
   const std::string host = v6 ? "[" + parsed->host + "]" : parsed->host;
   const std::string host_port = host + ":" + std::to_string(parsed->port);
   for (const auto& extra : extra_hosts) {
-    std::string lowered(extra);
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](unsigned char c) { return std::tolower(c); });
+    const std::string lowered = validate::ascii::ToLower(extra);
     if (lowered == host || lowered == host_port) return true;
   }
   return parsed->scheme == "https" && parsed->port == 443 && !parsed->host_is_ip && IsAwsSnsHost(parsed->host);

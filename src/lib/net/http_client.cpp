@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 
+#include "lib/validate/ascii.hpp"
+
 namespace poste::net {
 
 namespace {
@@ -48,8 +50,7 @@ std::size_t OnHeader(char* data, std::size_t size, std::size_t count, void* user
   }
   const auto colon = line.find(':');
   if (colon == std::string_view::npos || t.response->headers.size() >= 100) return n;
-  std::string name(line.substr(0, colon));
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::string name = validate::ascii::ToLower(line.substr(0, colon));
   auto value = line.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
@@ -212,6 +213,13 @@ HttpResponse HttpClient::Send(const HttpRequest& request) const {
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);
   return response;
+}
+
+std::string HttpResponse::Header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return value;
+  }
+  return {};
 }
 
 }  // namespace poste::net

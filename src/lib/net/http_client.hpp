@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct HttpResponse {
   std::string body;                                          // at most max_response_bytes
   bool truncated = false;
   std::int64_t elapsed_ms = 0;
+
+  // The value of the first header named `lower_name` (lower case, as the names are kept); "" when absent.
+  std::string Header(std::string_view lower_name) const;
 };
 
 enum class HttpErrorKind { kInvalidRequest, kRefusedTarget, kResolve, kConnect, kTimeout, kTls, kTransfer };

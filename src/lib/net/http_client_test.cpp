@@ -44,6 +44,8 @@ TEST(HttpClient, PostsAndReadsTheAnswer) {
   bool found = false;
   for (const auto& [k, v] : response.headers) found = found || (k == "x-reply" && v == "yes");
   EXPECT_TRUE(found);
+  EXPECT_EQ(response.Header("x-reply"), "yes");
+  EXPECT_EQ(response.Header("x-absent"), "");
   auto got = receiver.Requests();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].method, "POST");
@@ -52,6 +54,15 @@ TEST(HttpClient, PostsAndReadsTheAnswer) {
   EXPECT_EQ(got[0].headers["user-agent"], "Poste-Test/1");
   EXPECT_EQ(got[0].headers["x-custom"], "v");
   EXPECT_EQ(got[0].headers.count("expect"), 0u);
+}
+
+TEST(HttpResponse, HeaderIsTheFirstOfItsNameOrEmpty) {
+  HttpResponse r;
+  r.headers = {{"x-message-id", "first"}, {"x-message-id", "second"}, {"x-amzn-errortype", "MessageRejected:http"}};
+  EXPECT_EQ(r.Header("x-message-id"), "first");
+  EXPECT_EQ(r.Header("x-amzn-errortype"), "MessageRejected:http");
+  EXPECT_EQ(r.Header("X-Message-Id"), "");  // names are kept in lower case: asked in lower case
+  EXPECT_EQ(r.Header(""), "");
 }
 
 TEST(HttpClient, ReachesAHostNameThroughThePinnedAddress) {

@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "lib/net/ip_address.hpp"
+#include "lib/validate/ascii.hpp"
 
 namespace poste::net {
 
@@ -12,8 +13,6 @@ std::optional<HttpUrl> Refuse(std::string* why, const char* reason) {
   if (why) *why = reason;
   return std::nullopt;
 }
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool IsHostName(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
@@ -45,7 +44,7 @@ std::optional<HttpUrl> ParseHttpUrl(std::string_view text, std::string* why) {
   HttpUrl url;
   const auto colon = text.find("://");
   if (colon == std::string_view::npos) return Refuse(why, "must be an absolute http:// or https:// URL");
-  for (char c : text.substr(0, colon)) url.scheme += Lower(c);
+  for (char c : text.substr(0, colon)) url.scheme += validate::ascii::ToLower(c);
   if (url.scheme != "http" && url.scheme != "https") return Refuse(why, "must use http or https");
   std::string_view rest = text.substr(colon + 3);
   if (rest.find('#') != std::string_view::npos) return Refuse(why, "must not have a fragment");
@@ -72,7 +71,7 @@ std::optional<HttpUrl> ParseHttpUrl(std::string_view text, std::string* why) {
       host = authority.substr(0, port_at);
       port = authority.substr(port_at + 1);
     }
-    for (char c : host) url.host += Lower(c);
+    for (char c : host) url.host += validate::ascii::ToLower(c);
     if (!url.host.empty() && url.host.back() == '.') url.host.pop_back();
     if (auto ip = IpAddress::Parse(url.host)) {
       url.host = ip->ToString();

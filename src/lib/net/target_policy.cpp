@@ -4,14 +4,14 @@
 #include <stdexcept>
 
 #include "lib/net/http_url.hpp"
+#include "lib/validate/ascii.hpp"
 
 namespace poste::net {
 
 namespace {
 
 std::string NormalHost(std::string_view host) {
-  std::string out;
-  for (char c : host) out += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  std::string out = validate::ascii::ToLower(host);
   if (!out.empty() && out.back() == '.') out.pop_back();
   return out;
 }

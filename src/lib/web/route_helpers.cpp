@@ -1,6 +1,7 @@
 #include "lib/web/route_helpers.hpp"
 
 #include "lib/error.hpp"
+#include "lib/validate/text.hpp"
 #include "lib/web/json_body.hpp"
 
 namespace poste::web {
@@ -29,6 +30,17 @@ nlohmann::json ObjectBody(const Request& request) {
     throw AppError::BadRequest("The body must be a JSON object.", {{"body", "invalid_type", "expected an object"}});
   }
   return json;
+}
+
+std::optional<std::string> SearchQuery(const Request& request, std::size_t max_chars, const char* name) {
+  auto text = request.QueryParam(name);
+  if (text && (!validate::IsValidUtf8(*text) || validate::HasControlChars(*text, false) ||
+               validate::Utf8Length(*text) > max_chars)) {
+    throw AppError::BadRequest(
+        std::string("The query parameter ") + name + " is invalid.",
+        {{name, "invalid", "at most " + std::to_string(max_chars) + " characters of UTF-8 text on one line"}});
+  }
+  return text;
 }
 
 }  // namespace poste::web

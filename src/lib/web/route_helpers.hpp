@@ -1,9 +1,10 @@
 #pragma once
 // Small pieces every module's routes file needs: joining middleware lists, JSON text that never throws on
-// invalid UTF-8, the site that the site-access middleware resolved, a numeric id from the path, and a JSON
-// object body. One copy here instead of one per module.
+// invalid UTF-8, the site that the site-access middleware resolved, a numeric id from the path, a JSON
+// object body and a search parameter. One copy here instead of one per module.
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,11 @@ std::int64_t PathId(const RequestContext& ctx, const char* name, const char* wha
 
 // The request's JSON body, which must be an object (400 otherwise).
 nlohmann::json ObjectBody(const Request& request);
+
+// A list's free-text search parameter (`name`, "q" by default), percent-decoded: nullopt when absent; 400 with
+// the parameter as field unless it is valid UTF-8 on one line (no control characters) of at most max_chars
+// characters.
+std::optional<std::string> SearchQuery(const Request& request, std::size_t max_chars, const char* name = "q");
 
 // A list answer's JSON: {"items": [to_json(item), ...], "next_cursor": the cursor as a string, or null}.
 inline nlohmann::json CursorJson(const std::optional<std::string>& cursor) {

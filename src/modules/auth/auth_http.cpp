@@ -1,16 +1,8 @@
 #include "modules/auth/auth_http.hpp"
 
+#include "lib/validate/ascii.hpp"
+
 namespace poste::auth {
-
-namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
 
 std::optional<std::string> CookieValue(const web::Request& request, std::string_view name) {
   for (const auto& [header, value] : request.headers.All()) {
@@ -18,12 +10,12 @@ std::optional<std::string> CookieValue(const web::Request& request, std::string_
     std::string_view rest = value;
     while (!rest.empty()) {
       auto semi = rest.find(';');
-      std::string_view pair = Trim(rest.substr(0, semi));
+      std::string_view pair = validate::ascii::Trim(rest.substr(0, semi));
       rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
       auto eq = pair.find('=');
       if (eq == std::string_view::npos) continue;
-      if (Trim(pair.substr(0, eq)) != name) continue;
-      std::string_view v = Trim(pair.substr(eq + 1));
+      if (validate::ascii::Trim(pair.substr(0, eq)) != name) continue;
+      std::string_view v = validate::ascii::Trim(pair.substr(eq + 1));
       if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
       return std::string(v);
     }

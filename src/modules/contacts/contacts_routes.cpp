@@ -6,7 +6,7 @@
 
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
-#include "lib/validate/text.hpp"
+#include "lib/web/content_disposition.hpp"
 #include "lib/web/form_urlencoded.hpp"
 #include "lib/web/json_body.hpp"
 #include "lib/web/problem.hpp"
@@ -79,14 +79,7 @@ ContactFilter ParseFilter(const web::Request& r) {
   }
   f.from_ms = audit::QueryInt(r, "from", 0, kMaxId);
   f.to_ms = audit::QueryInt(r, "to", 0, kMaxId);
-  if (auto q = r.QueryParam("q")) {
-    if (!validate::IsValidUtf8(*q) || validate::HasControlChars(*q, false) ||
-        validate::Utf8Length(*q) > kMaxQueryChars) {
-      throw AppError::BadRequest("The query parameter q is invalid.",
-                                 {{"q", "invalid", "at most 200 characters of UTF-8 text on one line"}});
-    }
-    f.q = *q;
-  }
+  if (auto q = web::SearchQuery(r, kMaxQueryChars)) f.q = *q;
   f.limit = static_cast<int>(audit::QueryInt(r, "limit", 1, kMaxListLimit).value_or(50));
   f.cursor = audit::QueryInt(r, "cursor", 1, kMaxId);
   return f;
@@ -173,7 +166,8 @@ void RegisterRoutes(web::Router& router, ContactsService& service, ContactsRoute
         auto filter = ParseFilter(ctx.request);
         auto csv = co_await blocking([&] { return service.ExportCsv(id, filter); });
         auto response = web::Response::Text(200, std::move(csv), "text/csv; charset=utf-8; header=present");
-        response.headers.Set("Content-Disposition", "attachment; filename=\"contacts-" + std::to_string(id) + ".csv\"");
+        response.headers.Set("Content-Disposition",
+                             web::ContentDisposition("attachment", "contacts-" + std::to_string(id) + ".csv"));
         response.headers.Set("Cache-Control", "no-store");
         co_return response;
       },

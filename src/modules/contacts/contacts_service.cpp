@@ -11,6 +11,7 @@
 #include "lib/crypto/encoding.hpp"
 #include "lib/crypto/hash.hpp"
 #include "lib/error.hpp"
+#include "lib/validate/ascii.hpp"
 #include "lib/validate/email.hpp"
 #include "modules/audit/audit_service.hpp"
 #include "modules/contacts/contacts_csv.hpp"
@@ -37,13 +38,6 @@ std::string CleanUserAgent(std::string_view ua) {
     out.resize(cut);
   }
   return out;
-}
-
-std::string Trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
 }
 
 }  // namespace
@@ -75,11 +69,11 @@ std::optional<std::int64_t> ContactsService::Submit(std::int64_t site_id, const 
   if (!errors.empty()) throw AppError::Validation(std::move(errors));
   Contact c;
   c.site_id = site_id;
-  c.name = Trim(submission.name);
+  c.name = std::string(validate::ascii::Trim(submission.name));
   c.email = validate::NormalizeEmail(submission.email);
-  c.subject = Trim(submission.subject);
+  c.subject = std::string(validate::ascii::Trim(submission.subject));
   c.message = submission.message;
-  c.page = Trim(submission.page);
+  c.page = std::string(validate::ascii::Trim(submission.page));
   c.consent = submission.consent;
   c.ip_hash = HashIp(client.ip);
   c.user_agent = CleanUserAgent(client.user_agent);

@@ -7,16 +7,11 @@
 
 #include "lib/html_escape.hpp"
 #include "lib/mail/html_text.hpp"
+#include "lib/validate/ascii.hpp"
 
 namespace poste::inbox {
 
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 constexpr std::size_t kMaxReferences = 50;  // the oldest (the thread's root) and the newest are kept
 
@@ -42,7 +37,7 @@ std::string List(const std::vector<Address>& list) {
 std::string ForwardSubject(std::string_view subject) {
   std::size_t i = 0;
   while (i < subject.size() && subject[i] == ' ') ++i;
-  const std::string rest = Lower(subject.substr(i, 4));
+  const std::string rest = validate::ascii::ToLower(subject.substr(i, 4));
   if (rest.starts_with("fwd:") || rest.starts_with("fw:")) {
     return std::string(subject);
   }
@@ -81,7 +76,7 @@ std::string ReplySubject(std::string_view subject) {
   std::size_t i = 0;
   while (i < subject.size() && subject[i] == ' ') ++i;
   std::string_view rest = subject.substr(i);
-  if (rest.size() >= 2 && Lower(rest.substr(0, 2)) == "re") {
+  if (rest.size() >= 2 && validate::ascii::ToLower(rest.substr(0, 2)) == "re") {
     std::size_t j = 2;
     if (j < rest.size() && rest[j] == '[') {
       while (j < rest.size() && rest[j] != ']') ++j;
@@ -96,10 +91,10 @@ std::string ReplySubject(std::string_view subject) {
 ReplyDraft BuildReply(const Message& m, bool reply_all, const std::vector<std::string>& own_addresses) {
   ReplyDraft d;
   std::vector<std::string> seen;
-  for (const auto& own : own_addresses) seen.push_back(Lower(own));
+  for (const auto& own : own_addresses) seen.push_back(validate::ascii::ToLower(own));
   const auto add = [&](std::vector<Address>& into, const Address& a) {
     if (a.email.empty()) return;
-    const auto key = Lower(a.email);
+    const auto key = validate::ascii::ToLower(a.email);
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) return;
     seen.push_back(key);
     into.push_back(a);

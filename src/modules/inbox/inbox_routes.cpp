@@ -5,7 +5,7 @@
 
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
-#include "lib/validate/text.hpp"
+#include "lib/web/content_disposition.hpp"
 #include "lib/web/file_body.hpp"
 #include "lib/web/json_body.hpp"
 #include "lib/web/route_helpers.hpp"
@@ -40,14 +40,7 @@ MessageFilter ParseFilter(const web::Request& r) {
   f.thread_id = audit::QueryInt(r, "thread", 1, kMaxId);
   f.unread_only = QueryBool(r, "unread").value_or(false);
   f.archived = QueryBool(r, "archived").value_or(false);
-  if (auto q = r.QueryParam("q")) {
-    if (!validate::IsValidUtf8(*q) || validate::HasControlChars(*q, false) ||
-        validate::Utf8Length(*q) > kMaxQueryChars) {
-      throw AppError::BadRequest("The query parameter q is invalid.",
-                                 {{"q", "invalid", "at most 200 characters of UTF-8 text on one line"}});
-    }
-    f.q = *q;
-  }
+  if (auto q = web::SearchQuery(r, kMaxQueryChars)) f.q = *q;
   f.limit = static_cast<int>(audit::QueryInt(r, "limit", 1, kMaxListLimit).value_or(50));
   f.cursor = audit::QueryInt(r, "cursor", 1, kMaxId);
   return f;
@@ -64,23 +57,6 @@ AccountInput ParseAccount(const web::Request& request, bool creating) {
     throw AppError::Validation(std::move(errors));
   }
   return input;
-}
-
-// attachment; filename="ascii fallback"; filename*=UTF-8''percent-encoded (RFC 6266).
-std::string ContentDisposition(const std::string& filename) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string encoded;
-  for (unsigned char c : filename) {
-    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
-      encoded += static_cast<char>(c);
-    } else {
-      encoded += '%';
-      encoded += kHex[c >> 4];
-      encoded += kHex[c & 15];
-    }
-  }
-  const std::string fallback = SafeFileName(filename);
-  return "attachment; filename=\"" + fallback + "\"; filename*=UTF-8''" + (encoded.empty() ? fallback : encoded);
 }
 
 // Types a browser could run as a page of this origin are sent as plain bytes.
@@ -162,9 +138,9 @@ void RegisterRoutes(web::Router& router, InboxService& service, std::vector<web:
     const auto caller = Caller(ctx);
     auto filter = ParseFilter(ctx.request);
     auto page = co_await blocking([&] { return service.ListMessages(caller, filter); });
-    co_return web::Response::Json(200,
-                                  Dump(web::PageJson(
-                                      page.items, [](const Message& m) { return SummaryJson(m); }, page.next_cursor)));
+    co_return web::Response::Json(
+        200, Dump(web::PageJson(
+                 page.items, [](const MessageSummary& m) { return SummaryJson(m); }, page.next_cursor)));
   });
 
   api.Get("/messages/{id}", [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
@@ -179,7 +155,8 @@ void RegisterRoutes(web::Router& router, InboxService& service, std::vector<web:
     const auto id = web::PathId(ctx, "id", "thread");
     auto messages = co_await blocking([&] { return service.Thread(caller, id); });
     co_return web::Response::Json(
-        200, Dump({{"id", id}, {"items", web::ItemsJson(messages, [](const Message& m) { return SummaryJson(m); })}}));
+        200, Dump({{"id", id},
+                   {"items", web::ItemsJson(messages, [](const MessageSummary& m) { return SummaryJson(m); })}}));
   });
 
   api.Post("/messages/{id}/read", [&service](web::RequestContext& ctx) -> web::Task<web::Response> {
@@ -225,7 +202,7 @@ void RegisterRoutes(web::Router& router, InboxService& service, std::vector<web:
     if (!file) throw AppError::NotFound("No such attachment.");
     web::Response r;
     r.headers.Set("Content-Type", ServedType(found.attachment.content_type));
-    r.headers.Set("Content-Disposition", ContentDisposition(found.attachment.filename));
+    r.headers.Set("Content-Disposition", web::ContentDisposition("attachment", found.attachment.filename));
     r.headers.Set("X-Content-Type-Options", "nosniff");
     r.headers.Set("Content-Security-Policy", "sandbox; default-src 'none'");
     r.headers.Set("Cache-Control", "private, no-store");

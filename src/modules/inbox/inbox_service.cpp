@@ -3,6 +3,7 @@
 #include <soci/soci.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <system_error>
@@ -21,6 +22,13 @@ namespace {
 
 AppError NoAccount() { return AppError::NotFound("No such inbox account."); }
 AppError NoMessage() { return AppError::NotFound("No such message."); }
+
+// After the account's deletion has committed: its attachment folder. Logged, never thrown.
+void RemoveAccountFiles(const std::filesystem::path& data_dir, std::int64_t account_id) {
+  std::error_code ec;
+  std::filesystem::remove_all(data_dir / "inbox" / std::to_string(account_id), ec);
+  if (ec) spdlog::warn("inbox: could not remove the files of account {}: {}", account_id, ec.message());
+}
 
 // Whether a change touches where the sync reads from (then its position on the server no longer holds).
 bool MovesServer(const Account& before, const Account& after) {
@@ -179,9 +187,34 @@ void InboxService::DeleteAccount(const audit::Origin& origin, const web::Princip
     audit::Record(s, audit::EntryFrom(origin, "inbox_account.delete", "inbox_account", std::to_string(id),
                                       account.site_id, {{"name", account.name}}));
   });
+  RemoveAccountFiles(options_.data_dir, id);
+}
+
+void InboxService::ForgetDeletedAccounts() {
+  // The folders are listed before the accounts are read: a folder listed whose account is not there any more
+  // belongs to a deleted account (ids are never reused), and one made after the listing is not looked at.
+  const auto root = options_.data_dir / "inbox";
+  std::vector<std::int64_t> listed;
   std::error_code ec;
-  std::filesystem::remove_all(options_.data_dir / "inbox" / std::to_string(id), ec);
-  if (ec) spdlog::warn("inbox: could not remove the files of account {}: {}", id, ec.message());
+  for (std::filesystem::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec)) {
+    const auto name = it->path().filename().string();
+    if (name.empty() || name.size() > 18 || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    listed.push_back(std::stoll(name));
+  }
+  if (ec && ec != std::errc::no_such_file_or_directory) {
+    spdlog::warn("inbox: could not list {} to remove the files of deleted accounts: {}", root.string(), ec.message());
+  }
+  if (listed.empty()) return;
+  std::vector<std::int64_t> existing;
+  try {
+    existing = db_.ReadValue([](soci::session& s) { return store::AllAccountIds(s); });
+  } catch (const std::exception& e) {
+    spdlog::error("inbox: could not read the accounts to remove the files of deleted ones: {}", e.what());
+    return;
+  }
+  for (const auto id : listed) {
+    if (std::find(existing.begin(), existing.end(), id) == existing.end()) RemoveAccountFiles(options_.data_dir, id);
+  }
 }
 
 SyncResult InboxService::SyncNow(const web::Principal& caller, std::int64_t id) {
@@ -212,7 +245,7 @@ MessageView InboxService::GetMessage(const web::Principal& caller, std::int64_t 
   });
 }
 
-std::vector<Message> InboxService::Thread(const web::Principal& caller, std::int64_t thread_id) {
+std::vector<MessageSummary> InboxService::Thread(const web::Principal& caller, std::int64_t thread_id) {
   const auto ids = VisibleIds(caller);
   auto messages = db_.ReadValue([&](soci::session& s) { return store::ThreadMessages(s, ids, thread_id); });
   if (messages.empty()) throw AppError::NotFound("No such thread.");

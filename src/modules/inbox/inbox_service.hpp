@@ -91,6 +91,10 @@ class InboxService {
                         const AccountInput& input);
   // Removes the account, its messages and their attachment files.
   void DeleteAccount(const audit::Origin& origin, const web::Principal& caller, std::int64_t id);
+  // After a site's or a user's deletion has committed (their accounts went with them by the foreign keys'
+  // cascade, their ids unknown here): removes the attachment folders data_dir/inbox/<account id>/ of the
+  // accounts that no longer exist. Failures are logged, never thrown: the deletion stands either way.
+  void ForgetDeletedAccounts();
   // Syncs now. A failure of the server is not an error of the call: the result says what the server
   // answered (and it is recorded as the account's last_error).
   SyncResult SyncNow(const web::Principal& caller, std::int64_t id);
@@ -98,7 +102,7 @@ class InboxService {
   MessagePage ListMessages(const web::Principal& caller, const MessageFilter& filter);
   MessageView GetMessage(const web::Principal& caller, std::int64_t id);
   // Oldest first; 404 when the caller sees no message of it.
-  std::vector<Message> Thread(const web::Principal& caller, std::int64_t thread_id);
+  std::vector<MessageSummary> Thread(const web::Principal& caller, std::int64_t thread_id);
   // Marks the message read here and \Seen on the server. The local change always holds; whether the
   // server took it is returned. When the server cannot be reached, a kSeenJobKind job retries with backoff.
   bool MarkRead(const web::Principal& caller, std::int64_t id);

@@ -55,11 +55,6 @@ struct AccountRow {
   }
 };
 
-constexpr const char* kMessageColumns =
-    "id, account_id, uidvalidity, uid, thread_id, message_id, in_reply_to, refs, subject, from_name, from_email,"
-    " to_json, cc_json, reply_to_json, sent_at, text_body, html_body, size, truncated, is_read, archived,"
-    " attachment_count, created_at";
-
 nlohmann::json AddressesToJson(const std::vector<Address>& list) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& a : list) out.push_back({{"name", a.name}, {"email", a.email}});
@@ -87,12 +82,25 @@ std::vector<std::string> StringsFromJson(const std::string& text) {
   return out;
 }
 
-struct MessageRow {
+// A list row's columns, then the whole message's. A list takes the text body's first kSnippetSourceChars
+// characters only (enough for the snippet's ~200 bytes unless the text starts with hundreds of blank
+// characters), and neither the HTML body nor the headers it does not show: no body leaves the database.
+constexpr int kSnippetSourceChars = 500;
+
+std::string SummaryColumns(const std::string& text) {
+  return "id, account_id, uidvalidity, uid, thread_id, message_id, subject, from_name, from_email, to_json, sent_at, " +
+         text + ", size, truncated, is_read, archived, attachment_count, created_at";
+}
+const std::string kListColumns = SummaryColumns("substr(text_body, 1, " + std::to_string(kSnippetSourceChars) + ")");
+const std::string kMessageColumns =
+    SummaryColumns("text_body") + ", in_reply_to, refs, cc_json, reply_to_json, html_body";
+
+struct SummaryRow {
   long long id = 0, account = 0, uidvalidity = 0, uid = 0, thread = 0, sent = 0, size = 0, created = 0;
   int truncated = 0, read = 0, archived = 0, attachments = 0;
   soci::indicator sent_ind = soci::i_ok;
-  std::string refs, to, cc, reply_to;
-  Message m;
+  std::string to, text;  // the whole text body, or its start (kListColumns)
+  MessageSummary m;
 
   void BindTo(Query& q) {
     q.Into(id);
@@ -101,17 +109,12 @@ struct MessageRow {
     q.Into(uid);
     q.Into(thread);
     q.Into(m.message_id);
-    q.Into(m.in_reply_to);
-    q.Into(refs);
     q.Into(m.subject);
     q.Into(m.from.name);
     q.Into(m.from.email);
     q.Into(to);
-    q.Into(cc);
-    q.Into(reply_to);
     q.Into(sent, sent_ind);
-    q.Into(m.text);
-    q.Into(m.html);
+    q.Into(text);
     q.Into(size);
     q.Into(truncated);
     q.Into(read);
@@ -119,17 +122,40 @@ struct MessageRow {
     q.Into(attachments);
     q.Into(created);
   }
-  Message Get() const {
-    Message out = m;
+  MessageSummary Get() const {
+    MessageSummary out = m;
     out.id = id, out.account_id = account, out.uidvalidity = uidvalidity, out.uid = uid, out.thread_id = thread;
     out.size = size, out.created_at = created;
     out.truncated = truncated != 0, out.read = read != 0, out.archived = archived != 0;
     out.attachment_count = attachments;
     if (sent_ind == soci::i_ok) out.sent_at = sent;
-    out.references = StringsFromJson(refs);
     out.to = AddressesFromJson(to);
+    out.snippet = Snippet(text);
+    return out;
+  }
+};
+
+// kMessageColumns.
+struct MessageRow : SummaryRow {
+  std::string in_reply_to, refs, cc, reply_to, html;
+
+  void BindTo(Query& q) {
+    SummaryRow::BindTo(q);
+    q.Into(in_reply_to);
+    q.Into(refs);
+    q.Into(cc);
+    q.Into(reply_to);
+    q.Into(html);
+  }
+  Message Get() const {
+    Message out;
+    static_cast<MessageSummary&>(out) = SummaryRow::Get();
+    out.in_reply_to = in_reply_to;
+    out.references = StringsFromJson(refs);
     out.cc = AddressesFromJson(cc);
     out.reply_to = AddressesFromJson(reply_to);
+    out.text = text;
+    out.html = html;
     return out;
   }
 };
@@ -385,8 +411,8 @@ std::optional<Message> GetMessage(soci::session& s, const std::vector<std::int64
   Query q(s);
   MessageRow row;
   row.BindTo(q);
-  if (!q.Execute("SELECT " + std::string(kMessageColumns) + " FROM inbox_messages WHERE id = " + q.Int(id) +
-                 " AND account_id IN (" + q.IntList(account_ids) + ")")) {
+  if (!q.Execute("SELECT " + kMessageColumns + " FROM inbox_messages WHERE id = " + q.Int(id) + " AND account_id IN (" +
+                 q.IntList(account_ids) + ")")) {
     return std::nullopt;
   }
   return row.Get();
@@ -396,10 +422,10 @@ MessagePage ListMessages(soci::session& s, const std::vector<std::int64_t>& acco
   if (account_ids.empty()) return {};
   const int limit = std::clamp(f.limit, 1, kMaxListLimit);
   Query q(s);
-  MessageRow row;
+  SummaryRow row;
   row.BindTo(q);
-  std::string sql = "SELECT " + std::string(kMessageColumns) + " FROM inbox_messages WHERE account_id IN (" +
-                    q.IntList(account_ids) + ")";
+  std::string sql =
+      "SELECT " + kListColumns + " FROM inbox_messages WHERE account_id IN (" + q.IntList(account_ids) + ")";
   if (f.account_id) sql += " AND account_id = " + q.Int(*f.account_id);
   if (f.thread_id) sql += " AND thread_id = " + q.Int(*f.thread_id);
   if (f.unread_only) sql += " AND is_read = 0";
@@ -416,15 +442,15 @@ MessagePage ListMessages(soci::session& s, const std::vector<std::int64_t>& acco
   return db::NewestFirst<MessagePage>(q, std::move(sql), f.cursor, limit, [&] { return row.Get(); });
 }
 
-std::vector<Message> ThreadMessages(soci::session& s, const std::vector<std::int64_t>& account_ids,
-                                    std::int64_t thread_id) {
-  std::vector<Message> out;
+std::vector<MessageSummary> ThreadMessages(soci::session& s, const std::vector<std::int64_t>& account_ids,
+                                           std::int64_t thread_id) {
+  std::vector<MessageSummary> out;
   if (account_ids.empty()) return out;
   Query q(s);
-  MessageRow row;
+  SummaryRow row;
   row.BindTo(q);
-  if (q.Execute("SELECT " + std::string(kMessageColumns) + " FROM inbox_messages WHERE thread_id = " +
-                q.Int(thread_id) + " AND account_id IN (" + q.IntList(account_ids) + ") ORDER BY id LIMIT 500")) {
+  if (q.Execute("SELECT " + kListColumns + " FROM inbox_messages WHERE thread_id = " + q.Int(thread_id) +
+                " AND account_id IN (" + q.IntList(account_ids) + ") ORDER BY id LIMIT 500")) {
     do {
       out.push_back(row.Get());
     } while (q.Fetch());

@@ -52,11 +52,13 @@ std::int64_t AssignThread(soci::session& s, std::int64_t account_id, std::int64_
 void InsertAttachment(soci::session& s, std::int64_t message_row, const Attachment& attachment);
 void SetAttachmentCount(soci::session& s, std::int64_t message_row, int count);
 
+// The whole message, bodies included.
 std::optional<Message> GetMessage(soci::session& s, const std::vector<std::int64_t>& account_ids, std::int64_t id);
+// Lists read summaries: the bodies are not read (only the start of the text body, for the snippet).
 MessagePage ListMessages(soci::session& s, const std::vector<std::int64_t>& account_ids, const MessageFilter& filter);
 // Oldest first; at most 500.
-std::vector<Message> ThreadMessages(soci::session& s, const std::vector<std::int64_t>& account_ids,
-                                    std::int64_t thread_id);
+std::vector<MessageSummary> ThreadMessages(soci::session& s, const std::vector<std::int64_t>& account_ids,
+                                           std::int64_t thread_id);
 std::vector<Attachment> Attachments(soci::session& s, std::int64_t message_row);
 void SetRead(soci::session& s, std::int64_t message_row, bool read);
 void SetArchived(soci::session& s, std::int64_t message_row, bool archived);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
@@ -19,6 +20,17 @@ namespace poste::inbox::testing {
 inline std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
+}
+
+// The JSON body that adds an inbox account reading `mailbox` of the test Dovecot (POST /api/v1/inbox/accounts).
+inline nlohmann::json DovecotAccountBody(const std::string& mailbox) {
+  return {{"name", "Support"},
+          {"host", Env("POSTE_TEST_IMAP_HOST")},
+          {"port", std::atoi(Env("POSTE_TEST_IMAP_PORT").c_str())},
+          {"tls", "none"},
+          {"username", Env("POSTE_TEST_IMAP_USER")},
+          {"password", Env("POSTE_TEST_IMAP_PASSWORD")},
+          {"mailbox", mailbox}};
 }
 
 inline mail::imap::ClientConfig DovecotClient() {

@@ -75,7 +75,7 @@ class InboxTlsTest : public poste::testing::DbTest {
     return service_->CreateAccount({}, Me(), in);
   }
 
-  std::vector<Message> Messages() {
+  std::vector<MessageSummary> Messages() {
     MessageFilter f;
     f.limit = 200;
     return service_->ListMessages(Me(), f).items;

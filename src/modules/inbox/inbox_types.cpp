@@ -48,26 +48,6 @@ bool ValidHost(std::string_view host) {
   return true;
 }
 
-// The text's start on one line, whole code points only, about 200 bytes.
-std::string Snippet(std::string_view text) {
-  std::string out;
-  bool space = false;
-  for (std::size_t i = 0; i < text.size() && out.size() < 200;) {
-    const auto u = static_cast<unsigned char>(text[i]);
-    if (u == '\n' || u == '\r' || u == '\t' || u == ' ') {
-      space = !out.empty();
-      ++i;
-      continue;
-    }
-    const std::size_t len = u < 0x80 ? 1 : (u >> 5) == 0x6 ? 2 : (u >> 4) == 0xE ? 3 : (u >> 3) == 0x1E ? 4 : 1;
-    if (space) out += ' ';
-    space = false;
-    out.append(text.substr(i, len));
-    i += len;
-  }
-  return out;
-}
-
 nlohmann::json AddressesJson(const std::vector<Address>& list) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& a : list) out.push_back(AddressJson(a));
@@ -165,9 +145,28 @@ nlohmann::json ToJson(const Account& a) {
           {"updated_at", a.updated_at}};
 }
 
+std::string Snippet(std::string_view text) {
+  std::string out;
+  bool space = false;
+  for (std::size_t i = 0; i < text.size() && out.size() < 200;) {
+    const auto u = static_cast<unsigned char>(text[i]);
+    if (u == '\n' || u == '\r' || u == '\t' || u == ' ') {
+      space = !out.empty();
+      ++i;
+      continue;
+    }
+    const std::size_t len = u < 0x80 ? 1 : (u >> 5) == 0x6 ? 2 : (u >> 4) == 0xE ? 3 : (u >> 3) == 0x1E ? 4 : 1;
+    if (space) out += ' ';
+    space = false;
+    out.append(text.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
 nlohmann::json AddressJson(const Address& a) { return {{"name", a.name}, {"email", a.email}}; }
 
-nlohmann::json SummaryJson(const Message& m) {
+nlohmann::json SummaryJson(const MessageSummary& m) {
   return {{"id", m.id},
           {"account_id", m.account_id},
           {"thread_id", m.thread_id},
@@ -176,7 +175,7 @@ nlohmann::json SummaryJson(const Message& m) {
           {"from", AddressJson(m.from)},
           {"to", AddressesJson(m.to)},
           {"sent_at", Nullable(m.sent_at)},
-          {"snippet", Snippet(m.text)},
+          {"snippet", m.snippet},
           {"read", m.read},
           {"archived", m.archived},
           {"truncated", m.truncated},
@@ -187,6 +186,7 @@ nlohmann::json SummaryJson(const Message& m) {
 
 nlohmann::json DetailJson(const Message& m, const std::vector<Attachment>& attachments) {
   nlohmann::json out = SummaryJson(m);
+  out["snippet"] = Snippet(m.text);  // a Message built elsewhere than the store has no snippet set
   out["in_reply_to"] = m.in_reply_to;
   out["references"] = m.references;
   out["cc"] = AddressesJson(m.cc);

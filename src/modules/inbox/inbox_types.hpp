@@ -69,29 +69,35 @@ struct Address {
   std::string email;
 };
 
-struct Message {
+// A list row (ListMessages, ThreadMessages): what a list shows, without the bodies.
+struct MessageSummary {
   std::int64_t id = 0;
   std::int64_t account_id = 0;
   std::int64_t uidvalidity = 0;
   std::int64_t uid = 0;
   std::int64_t thread_id = 0;
   std::string message_id;  // without <>
-  std::string in_reply_to;
-  std::vector<std::string> references;
   std::string subject;
   Address from;
   std::vector<Address> to;
-  std::vector<Address> cc;
-  std::vector<Address> reply_to;
   std::optional<std::int64_t> sent_at;  // epoch ms, from the Date header
-  std::string text;
-  std::string html;
+  std::string snippet;                  // Snippet() of the text body
   std::int64_t size = 0;
   bool truncated = false;  // larger than inbox.max_message_bytes: headers only
   bool read = false;
   bool archived = false;
   int attachment_count = 0;
   std::int64_t created_at = 0;
+};
+
+// The whole message (GetMessage): the summary's fields and the bodies.
+struct Message : MessageSummary {
+  std::string in_reply_to;
+  std::vector<std::string> references;
+  std::vector<Address> cc;
+  std::vector<Address> reply_to;
+  std::string text;
+  std::string html;
 };
 
 struct Attachment {
@@ -115,14 +121,18 @@ struct MessageFilter {
 };
 
 struct MessagePage {
-  std::vector<Message> items;  // newest (highest id) first
+  std::vector<MessageSummary> items;  // newest (highest id) first
   std::optional<std::int64_t> next_cursor;
 };
 
-// A list item: everything but the bodies, plus a short text snippet.
-nlohmann::json SummaryJson(const Message& message);
-// The whole message: the text body, the HTML body exactly as received with "html_sanitized": false (the
-// client must show it sandboxed), and the attachments with their download paths.
+// The start of a text on one line (runs of white space made one space), whole code points only, about 200
+// bytes: what a list shows of a message.
+std::string Snippet(std::string_view text);
+// A list item: everything but the bodies, with the snippet.
+nlohmann::json SummaryJson(const MessageSummary& message);
+// The whole message: the summary (its snippet made from the text body), the text body, the HTML body exactly
+// as received with "html_sanitized": false (the client must show it sandboxed), and the attachments with
+// their download paths.
 nlohmann::json DetailJson(const Message& message, const std::vector<Attachment>& attachments);
 nlohmann::json AddressJson(const Address& address);
 

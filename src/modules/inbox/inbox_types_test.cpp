@@ -76,15 +76,25 @@ TEST(InboxAccountJson, NeverShowsThePassword) {
 }
 
 TEST(InboxMessageJson, SnippetIsOneLineOfWholeCharacters) {
-  Message m;
-  m.text = "Hello\n\n  world\t" + std::string(300, 'x') + "\xC3\xA9";
-  auto j = SummaryJson(m);
-  const std::string snippet = j["snippet"];
+  const std::string snippet = Snippet("Hello\n\n  world\t" + std::string(300, 'x') + "\xC3\xA9");
   EXPECT_TRUE(snippet.starts_with("Hello world xxx"));
   EXPECT_LE(snippet.size(), 204u);
-  m.text = std::string(199, 'a') + "\xE2\x9C\x93\xE2\x9C\x93";
-  const std::string cut = SummaryJson(m)["snippet"];
-  EXPECT_EQ(cut, std::string(199, 'a') + "\xE2\x9C\x93");
+  EXPECT_EQ(Snippet(std::string(199, 'a') + "\xE2\x9C\x93\xE2\x9C\x93"), std::string(199, 'a') + "\xE2\x9C\x93");
+  EXPECT_EQ(Snippet(" \r\n\t "), "");
+  // A snippet of a snippet is itself: the list makes it from the text's start, the detail from the whole text.
+  EXPECT_EQ(Snippet(snippet), snippet);
+}
+
+TEST(InboxMessageJson, TheSummaryShowsItsSnippetAndTheDetailOneOfItsText) {
+  MessageSummary summary;
+  summary.snippet = "from the store";
+  EXPECT_EQ(SummaryJson(summary)["snippet"], "from the store");
+  EXPECT_FALSE(SummaryJson(summary).contains("text"));
+  Message m;
+  m.text = "Line one\nline two";
+  auto detail = DetailJson(m, {});
+  EXPECT_EQ(detail["snippet"], "Line one line two");
+  EXPECT_EQ(detail["text"], "Line one\nline two");
 }
 
 TEST(InboxFileNames, AreSafe) {

@@ -5,6 +5,8 @@
 #include <chrono>
 
 #include "db/database.hpp"
+#include "lib/mail/provider_http.hpp"
+#include "lib/validate/ascii.hpp"
 #include "modules/audit/audit_service.hpp"
 #include "modules/mail/mail_account_store.hpp"
 
@@ -22,9 +24,7 @@ void Normalise(Account& a) {
   if (!s.contains("port")) s["port"] = s["tls"] == "implicit" ? 465 : 587;
   if (!s.contains("auth")) s["auth"] = s.contains("username") ? "plain" : "none";
   if (s.contains("host")) {
-    std::string host = s["host"];
-    for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    s["host"] = host;
+    s["host"] = validate::ascii::ToLower(s["host"].get<std::string>());
   }
 }
 
@@ -185,7 +185,7 @@ void MailAccountsService::Delete(const audit::Origin& origin, std::int64_t site_
 DeliveryResult MailAccountsService::Test(const audit::Origin& origin, std::int64_t site_id, std::int64_t id) {
   const Account account = Get(site_id, id);
   auto result = TransportFor(account)->Check();
-  result.answer = StorableAnswer(std::move(result.answer));
+  result.answer = CleanAnswer(result.answer);  // whatever the server sent: storable, one line, bounded
   db_.Write([&](soci::session& s) {
     audit::Record(s, audit::EntryFrom(origin, "mail_account.test", "mail_account", std::to_string(id), site_id,
                                       {{"ok", result.outcome == DeliveryOutcome::kSent}, {"answer", result.answer}}));

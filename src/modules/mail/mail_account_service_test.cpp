@@ -148,6 +148,8 @@ TEST_P(MailAccountsTest, EveryFieldIsValidated) {
   n.type = "ses";
   n.settings = {{"region", "eu-west-1; DROP TABLE x"}, {"access_key_id", "AKIA"}, {"secret_access_key", "s"}};
   EXPECT_TRUE(Has(ErrorsOf(n), "settings.region", "invalid_format"));
+  n.settings["region"] = "eu--west-1";  // what SES would refuse when sending is refused when saving
+  EXPECT_TRUE(Has(ErrorsOf(n), "settings.region", "invalid_format"));
   n.settings = {{"region", "eu-west-1"}};
   EXPECT_TRUE(Has(ErrorsOf(n), "settings.secret_access_key", "required"));
   n = Smtp();

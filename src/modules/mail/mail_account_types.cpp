@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "lib/mail/sigv4.hpp"
 #include "lib/net/ip_address.hpp"
 #include "lib/validate/text.hpp"
 
@@ -200,9 +201,7 @@ void ValidateAccount(const Account& a, std::vector<FieldError>& errors) {
   }
   if (a.type == "ses" && a.settings.contains("region")) {
     const std::string region = a.settings["region"];
-    if (region.size() > 32 || !std::all_of(region.begin(), region.end(), [](char c) {
-          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-        })) {
+    if (!IsValidAwsRegion(region)) {
       errors.push_back({"settings.region", "invalid_format", "an AWS region such as eu-west-1"});
     }
   }

@@ -13,6 +13,7 @@
 #include "lib/crypto/hash.hpp"
 #include "lib/error.hpp"
 #include "lib/mail/dsn.hpp"
+#include "lib/validate/ascii.hpp"
 #include "modules/audit/audit_service.hpp"
 #include "modules/mail/mail_bounce_store.hpp"
 #include "modules/mail/mail_suppression_service.hpp"
@@ -23,11 +24,6 @@ namespace poste::mail {
 namespace {
 
 constexpr std::int64_t kMaxPlausibleMs = 32503680000000;  // year 3000
-
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
 
 }  // namespace
 
@@ -50,7 +46,7 @@ std::vector<BounceReport> ReportsOfDsn(const ParsedMessage& message, std::int64_
     r.status = b.status;
     r.detail = b.diagnostic;
     r.header_message_id = b.original_message_id;
-    r.dedupe_key = "dsn:" + crypto::HexEncode(crypto::Sha256(identity + "\n" + Lower(b.recipient)));
+    r.dedupe_key = "dsn:" + crypto::HexEncode(crypto::Sha256(identity + "\n" + validate::ascii::ToLower(b.recipient)));
     r.occurred_at = occurred;
     out.push_back(std::move(r));
   }

@@ -10,6 +10,7 @@
 #include "lib/crypto/secret_box.hpp"
 #include "lib/error.hpp"
 #include "lib/mail/address.hpp"
+#include "lib/validate/ascii.hpp"
 #include "modules/audit/audit_service.hpp"
 #include "modules/mail/mail_dkim_store.hpp"
 
@@ -31,13 +32,6 @@ std::string DefaultSelector(std::int64_t now_ms) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "poste%04d%02d", tm.tm_year + 1900, tm.tm_mon + 1);
   return buf;
-}
-
-std::string LowerAscii(std::string text) {
-  for (char& c : text) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return text;
 }
 
 }  // namespace
@@ -81,7 +75,7 @@ DkimKey MailDkimService::Generate(const audit::Origin& origin, std::int64_t site
   } else {
     errors.push_back({"domain", "invalid_domain", "must be a domain name, e.g. example.com"});
   }
-  k.selector = input.selector.empty() ? DefaultSelector(now) : LowerAscii(input.selector);
+  k.selector = input.selector.empty() ? DefaultSelector(now) : validate::ascii::ToLower(input.selector);
   if (!IsDkimSelector(k.selector)) {
     errors.push_back({"selector", "invalid_selector",
                       "1 to 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit"});

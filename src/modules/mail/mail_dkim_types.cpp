@@ -6,6 +6,7 @@
 #include "lib/mail/address.hpp"
 #include "lib/mail/dkim.hpp"
 #include "lib/mail/mime.hpp"
+#include "lib/validate/ascii.hpp"
 #include "lib/validate/domain.hpp"
 #include "lib/validate/text.hpp"
 #include "modules/mail/mail_account_json.hpp"
@@ -13,14 +14,6 @@
 namespace poste::mail {
 
 namespace {
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string LowerAscii(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = Lower(c);
-  return out;
-}
 
 bool IsAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -48,7 +41,7 @@ std::optional<std::string> DkimDomain(std::string_view domain) {
     const std::string probe = "postmaster@" + normal;
     if (!IsValidAddress(probe)) return std::nullopt;
     const std::string converted = AsciiAddress(probe);
-    normal = LowerAscii(converted.substr(converted.find('@') + 1));
+    normal = validate::ascii::ToLower(converted.substr(converted.find('@') + 1));
   }
   if (!validate::IsValidDomain(normal)) return std::nullopt;
   return normal;
@@ -68,7 +61,7 @@ std::string FromDomain(std::string_view email) {
   const std::string ascii = AsciiAddress(std::string(email));
   const auto at = ascii.rfind('@');
   if (at == std::string::npos) return {};
-  std::string domain = LowerAscii(ascii.substr(at + 1));
+  std::string domain = validate::ascii::ToLower(ascii.substr(at + 1));
   while (!domain.empty() && domain.back() == '.') domain.pop_back();
   return domain;
 }

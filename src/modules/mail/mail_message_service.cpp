@@ -12,6 +12,7 @@
 #include "jobs/job_queue.hpp"
 #include "lib/ids.hpp"
 #include "lib/mail/delivery.hpp"
+#include "lib/mail/provider_http.hpp"
 #include "modules/audit/audit_service.hpp"
 #include "modules/mail/mail_account_service.hpp"
 #include "modules/mail/mail_limits_store.hpp"
@@ -299,7 +300,7 @@ void MailMessagesService::HandleSend(const jobs::Job& job) {
   }
   if (options_.fault) options_.fault("after_send");
 
-  result.answer = StorableAnswer(std::move(result.answer));
+  result.answer = CleanAnswer(result.answer);  // whatever the server sent: storable, one line, bounded
   db_.Write([&](soci::session& s) {
     auto m = message_store::GetForUpdate(s, site_id, id);
     // Only this try's outcome: the message is still ours when nobody claimed it since (same attempt) and it

@@ -5,7 +5,6 @@
 
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
-#include "lib/validate/text.hpp"
 #include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
 #include "modules/mail/mail_template_service.hpp"
@@ -32,14 +31,7 @@ void CheckBodySize(const web::Request& request, std::size_t limit) {
 
 MailTemplateFilter ParseFilter(const web::Request& r) {
   MailTemplateFilter f;
-  if (auto q = r.QueryParam("q")) {
-    if (!validate::IsValidUtf8(*q) || validate::HasControlChars(*q, false) ||
-        validate::Utf8Length(*q) > kMaxQueryChars) {
-      throw AppError::BadRequest("The query parameter q is invalid.",
-                                 {{"q", "invalid", "at most 200 characters of UTF-8 text on one line"}});
-    }
-    f.q = *q;
-  }
+  if (auto q = web::SearchQuery(r, kMaxQueryChars)) f.q = *q;
   f.limit = static_cast<int>(audit::QueryInt(r, "limit", 1, kMaxTemplateListLimit).value_or(50));
   f.cursor = audit::QueryInt(r, "cursor", 1, kMaxId);
   return f;

@@ -5,7 +5,6 @@
 
 #include "lib/mail/oauth2.hpp"
 #include "lib/mail/smtp_client.hpp"
-#include "lib/validate/text.hpp"
 #include "modules/mail/outbox_transport.hpp"
 
 namespace poste::mail {
@@ -113,16 +112,6 @@ SmtpOptions SmtpOptionsOf(const Account& a, const TransportSettings& settings) {
 }
 
 }  // namespace
-
-std::string StorableAnswer(std::string answer) {
-  if (answer.size() > 2000) answer.resize(2000);
-  if (validate::IsValidUtf8(answer) && answer.find('\0') == std::string::npos) return answer;
-  for (auto& c : answer) {
-    const auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\n') || u >= 0x7F) c = '?';
-  }
-  return answer;
-}
 
 std::string OutboxDir(const TransportSettings& settings, std::int64_t site_id) {
   return (std::filesystem::path(settings.outbox_root) / std::to_string(site_id)).string();

@@ -38,11 +38,6 @@ struct TransportSettings {
 // Never null. Blocking only when used (a Gmail / Outlook token is fetched on first Send or Check).
 std::unique_ptr<Transport> MakeTransport(const Account& account, const TransportSettings& settings);
 
-// A transport's answer as a TEXT column of either database and a JSON string take it: at most 2000 bytes,
-// and when that is not clean UTF-8 without NUL (a provider's body, a cut character), ASCII with '?' for the
-// rest.
-std::string StorableAnswer(std::string answer);
-
 // Where the outbox of a site writes.
 std::string OutboxDir(const TransportSettings& settings, std::int64_t site_id);
 

@@ -66,15 +66,5 @@ TEST(MailTransport, ProviderHooksPlugIn) {
   EXPECT_EQ(fresh, std::vector<bool>{false});
 }
 
-TEST(MailTransport, AnswersAreMadeStorable) {
-  EXPECT_EQ(StorableAnswer("550 5.1.1 No such user"), "550 5.1.1 No such user");
-  EXPECT_EQ(StorableAnswer("Réponse refusée"), "Réponse refusée");
-  EXPECT_EQ(StorableAnswer(std::string("bad\0nul\xff", 8)), "bad?nul?");
-  EXPECT_EQ(StorableAnswer(std::string(5000, 'x')).size(), 2000u);
-  const auto cut = StorableAnswer(std::string(1999, 'x') + "é");  // the cut splits the character
-  EXPECT_EQ(cut.size(), 2000u);
-  EXPECT_EQ(cut.back(), '?');
-}
-
 }  // namespace
 }  // namespace poste::mail

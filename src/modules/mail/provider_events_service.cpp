@@ -16,6 +16,7 @@
 #include "lib/mail/sendgrid_events.hpp"
 #include "lib/mail/sns.hpp"
 #include "lib/net/http_client.hpp"
+#include "lib/validate/ascii.hpp"
 #include "lib/validate/text.hpp"
 #include "modules/audit/audit_service.hpp"
 #include "modules/mail/mail_bounce_service.hpp"
@@ -31,11 +32,6 @@ constexpr std::size_t kMaxTokenBytes = 128;
 
 std::string TokenHash(std::string_view token) { return crypto::HexEncode(crypto::Sha256(token)); }
 
-std::string Lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-
 AppError NoEndpoint() { return AppError::NotFound("No such event endpoint."); }
 
 AppError Forbidden(const std::string& why) {
@@ -49,7 +45,7 @@ nlohmann::json Snapshot(const ProviderEndpoint& e) {
 // A SendGrid event as a bounce report; nullopt for events that are no bounce or complaint.
 std::optional<BounceReport> ReportOf(const SendGridEvent& e) {
   BounceReport r;
-  const auto reason = Lower(e.reason);
+  const auto reason = validate::ascii::ToLower(e.reason);
   if (e.event == "bounce") {
     r.kind = e.type == "blocked" ? BounceKind::kSoft : BounceKind::kHard;
   } else if (e.event == "dropped") {
@@ -72,9 +68,10 @@ std::optional<BounceReport> ReportOf(const SendGridEvent& e) {
   r.detail = e.reason.empty() ? e.event : e.reason;
   r.header_message_id = e.smtp_id;
   r.provider_message_id = SendGridMessageIdPrefix(e.sg_message_id);
-  const auto identity = !e.sg_event_id.empty() ? e.sg_event_id
-                                               : e.event + "\n" + Lower(e.email) + "\n" + std::to_string(e.timestamp) +
-                                                     "\n" + e.sg_message_id + "\n" + e.reason;
+  const auto identity = !e.sg_event_id.empty()
+                            ? e.sg_event_id
+                            : e.event + "\n" + validate::ascii::ToLower(e.email) + "\n" + std::to_string(e.timestamp) +
+                                  "\n" + e.sg_message_id + "\n" + e.reason;
   r.dedupe_key = "sendgrid:" + crypto::HexEncode(crypto::Sha256(identity));
   r.occurred_at = e.timestamp * 1000;
   return r;
@@ -93,7 +90,7 @@ BounceReport ReportOf(const SesEvent& e, const std::string& sns_message_id) {
   r.provider_message_id = e.ses_message_id;
   // The feedback id names the event however many topics or retries carry it.
   const auto identity = e.feedback_id.empty() ? "sns:" + sns_message_id : "feedback:" + e.feedback_id;
-  r.dedupe_key = "ses:" + crypto::HexEncode(crypto::Sha256(identity + "\n" + Lower(e.email)));
+  r.dedupe_key = "ses:" + crypto::HexEncode(crypto::Sha256(identity + "\n" + validate::ascii::ToLower(e.email)));
   r.occurred_at = e.occurred_at_ms;
   return r;
 }

@@ -403,6 +403,8 @@ TEST(SnsTopicArns, Shape) {
   EXPECT_FALSE(IsSnsTopicArn("arn:aws:sns:us-east-1:123456789012:"));
   EXPECT_FALSE(IsSnsTopicArn("arn:aws:sns:us-east-1:123456789012:a:b"));
   EXPECT_FALSE(IsSnsTopicArn("arn:aws:sns:US-EAST-1:123456789012:t"));
+  EXPECT_FALSE(IsSnsTopicArn("arn:aws:sns:us--east-1:123456789012:t"));  // the region check of every AWS name
+  EXPECT_FALSE(IsSnsTopicArn("arn:aws:sns::123456789012:t"));
   EXPECT_FALSE(IsSnsTopicArn("arn:aws:sns:us-east-1:123456789012:t\r\n"));
   EXPECT_FALSE(IsSnsTopicArn("arn:aws:sns:us-east-1:123456789012:<script>"));
   EXPECT_FALSE(IsSnsTopicArn("arn:aws:sns:us-east-1:123456789012:" + std::string(300, 'a')));

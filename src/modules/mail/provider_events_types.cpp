@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/mail/sigv4.hpp"
+
 namespace poste::mail {
 
 namespace {
@@ -57,11 +59,7 @@ bool IsSnsTopicArn(std::string_view arn) {
   }
   if (parts.size() != 6 || parts[0] != "arn" || parts[2] != "sns") return false;
   if (parts[1] != "aws" && parts[1] != "aws-cn" && parts[1] != "aws-us-gov") return false;
-  const auto region = parts[3];
-  if (region.empty() || region.size() > 32) return false;
-  for (char c : region) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  }
+  if (!IsValidAwsRegion(parts[3])) return false;
   if (!IsDigits(parts[4], 12, 12)) return false;
   auto name = parts[5];
   if (name.size() > 5 && name.substr(name.size() - 5) == ".fifo") name = name.substr(0, name.size() - 5);

@@ -4,15 +4,11 @@
 #include <charconv>
 #include <optional>
 
+#include "lib/validate/ascii.hpp"
+
 namespace poste::media {
 
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::optional<std::uint64_t> Number(std::string_view s) {
   if (s.empty() || s.size() > 19) return std::nullopt;
@@ -31,12 +27,12 @@ std::string_view Opaque(std::string_view tag) {
 
 RangeDecision DecideRange(std::string_view header, std::uint64_t size) {
   RangeDecision whole;
-  header = Trim(header);
+  header = validate::ascii::Trim(header);
   if (header.empty()) return whole;
   if (header.size() < 6 || (header.substr(0, 6) != "bytes=" && header.substr(0, 6) != "Bytes=")) return whole;
   auto specs = header.substr(6);
   if (specs.find(',') != std::string_view::npos) return whole;
-  auto spec = Trim(specs);
+  auto spec = validate::ascii::Trim(specs);
   auto dash = spec.find('-');
   if (dash == std::string_view::npos) return whole;
   auto first_text = spec.substr(0, dash), last_text = spec.substr(dash + 1);
@@ -63,7 +59,7 @@ RangeDecision DecideRange(std::string_view header, std::uint64_t size) {
 bool NoneMatchHits(std::string_view if_none_match, std::string_view etag) {
   while (!if_none_match.empty()) {
     auto comma = if_none_match.find(',');
-    auto tag = Trim(if_none_match.substr(0, comma));
+    auto tag = validate::ascii::Trim(if_none_match.substr(0, comma));
     if (tag == "*" || (!tag.empty() && Opaque(tag) == Opaque(etag))) return true;
     if (comma == std::string_view::npos) break;
     if_none_match.remove_prefix(comma + 1);
@@ -72,7 +68,7 @@ bool NoneMatchHits(std::string_view if_none_match, std::string_view etag) {
 }
 
 bool IfRangeAllows(std::string_view if_range, std::string_view etag) {
-  auto tag = Trim(if_range);
+  auto tag = validate::ascii::Trim(if_range);
   return !tag.starts_with("W/") && tag == etag;
 }
 

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <memory>
 
+#include "lib/validate/ascii.hpp"
 #include "modules/media/media_types.hpp"
 
 namespace poste::media {
@@ -17,14 +18,6 @@ constexpr std::size_t kHashChars = 32;
 
 bool IsLowerHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // Characters left out of a displayed name: controls, bidirectional overrides (which can disguise an
@@ -118,11 +111,12 @@ CleanName SanitizeFilename(std::string_view raw) {
   CleanName out;
   auto dot = name.rfind('.');
   if (dot != std::string::npos) {
-    out.ext = Lower(name.substr(dot + 1));
+    out.ext = validate::ascii::ToLower(name.substr(dot + 1));
     std::string_view stem(name.data(), dot);
     for (auto inner = stem.find('.'); inner != std::string_view::npos; inner = stem.find('.', inner + 1)) {
       auto next = stem.find('.', inner + 1);
-      out.inner_exts.push_back(Lower(stem.substr(inner + 1, next == std::string_view::npos ? next : next - inner - 1)));
+      out.inner_exts.push_back(
+          validate::ascii::ToLower(stem.substr(inner + 1, next == std::string_view::npos ? next : next - inner - 1)));
     }
   }
   if (name.size() > kMaxFilenameBytes) {
@@ -143,24 +137,6 @@ bool IsDangerousExtension(std::string_view ext) {
       "cgi", "asp",  "aspx", "asa",  "jsp",  "jspx",  "sh",    "bash", "exe", "dll",  "bat", "cmd",
       "com", "js",   "mjs",  "html", "htm",  "xhtml", "shtml", "hta",  "vbs", "ps1",  "jar", "msi"};
   return std::find(kDangerous.begin(), kDangerous.end(), ext) != kDangerous.end();
-}
-
-std::string ContentDisposition(std::string_view disposition, std::string_view filename) {
-  std::string ascii, encoded;
-  for (unsigned char c : filename) {
-    ascii += (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '_' : static_cast<char>(c);
-    const bool attr_char = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                           std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-    if (attr_char) {
-      encoded += static_cast<char>(c);
-    } else {
-      static constexpr char kHex[] = "0123456789ABCDEF";
-      encoded += '%';
-      encoded += kHex[c >> 4];
-      encoded += kHex[c & 15];
-    }
-  }
-  return std::string(disposition) + "; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
 }  // namespace poste::media

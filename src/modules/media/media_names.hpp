@@ -43,7 +43,4 @@ CleanName SanitizeFilename(std::string_view raw);
 // server that maps the inner extension (Apache's mod_mime) would run it if the folder were ever served directly.
 bool IsDangerousExtension(std::string_view ext);
 
-// `disposition; filename="ascii fallback"; filename*=UTF-8''percent-encoded` (RFC 6266).
-std::string ContentDisposition(std::string_view disposition, std::string_view filename);
-
 }  // namespace poste::media

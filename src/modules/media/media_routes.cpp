@@ -8,6 +8,7 @@
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
 #include "lib/web/body_source.hpp"
+#include "lib/web/content_disposition.hpp"
 #include "lib/web/file_body.hpp"
 #include "lib/web/json_body.hpp"
 #include "lib/web/route_helpers.hpp"
@@ -187,7 +188,7 @@ web::Task<web::Response> ServeFile(MediaService& service, web::RequestContext& c
   }
   r.headers.Set("Content-Type", served->content_type);
   r.headers.Set("Content-Disposition",
-                ContentDisposition(served->attachment ? "attachment" : "inline", served->filename));
+                web::ContentDisposition(served->attachment ? "attachment" : "inline", served->filename));
   if (served->attachment) {
     // An SVG may hold scripts: never a document of this origin, even when opened directly.
     r.headers.Set("Content-Security-Policy", "sandbox; default-src 'none'; style-src 'unsafe-inline'");

@@ -4,19 +4,12 @@
 #include <vector>
 
 #include "lib/error.hpp"
+#include "lib/validate/ascii.hpp"
 #include "lib/web/message.hpp"
 
 namespace poste::media {
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool IsTokenChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -41,7 +34,7 @@ std::optional<std::string> DecodeExtValue(std::string_view v) {
   if (q1 == std::string_view::npos) return std::nullopt;
   auto q2 = v.find('\'', q1 + 1);
   if (q2 == std::string_view::npos) return std::nullopt;
-  auto charset = Lower(v.substr(0, q1));
+  auto charset = validate::ascii::ToLower(v.substr(0, q1));
   if (charset != "utf-8" && charset != "us-ascii") return std::nullopt;
   return web::PercentDecode(v.substr(q2 + 1));
 }
@@ -64,14 +57,14 @@ std::optional<HeaderValue> ParseHeaderValue(std::string_view s) {
   for (char c : value) {
     if (!IsTokenChar(c) && c != '/') return std::nullopt;
   }
-  out.value = Lower(value);
+  out.value = validate::ascii::ToLower(value);
   s.remove_prefix(std::min(s.size(), s.find(';')));
   while (!s.empty()) {
     if (s.front() != ';') return std::nullopt;
     s.remove_prefix(1);
     SkipSpace(s);
     if (s.empty()) break;  // a trailing ';'
-    auto name = Lower(Token(s));
+    auto name = validate::ascii::ToLower(Token(s));
     if (name.empty()) return std::nullopt;
     SkipSpace(s);
     if (s.empty() || s.front() != '=') return std::nullopt;
@@ -236,7 +229,7 @@ void MultipartReader::HeaderLine(std::string_view line) {
   if (line.front() == ' ' || line.front() == '\t') Malformed("folded part headers are not allowed");
   auto colon = line.find(':');
   if (colon == std::string_view::npos || colon == 0) Malformed("a part header has no name");
-  auto name = Lower(line.substr(0, colon));
+  auto name = validate::ascii::ToLower(line.substr(0, colon));
   for (char c : name) {
     if (!IsTokenChar(c)) Malformed("a part header name is invalid");
   }

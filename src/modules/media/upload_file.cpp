@@ -14,6 +14,7 @@
 
 #include "lib/crypto/encoding.hpp"
 #include "lib/error.hpp"
+#include "lib/validate/ascii.hpp"
 
 namespace poste::media {
 
@@ -27,9 +28,7 @@ constexpr std::size_t kLongestMarker = 7;
 bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
   if (text.size() < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
+    if (validate::ascii::ToLower(text[i]) != prefix[i]) return false;
   }
   return true;
 }

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <system_error>
+#include <vector>
 
 #include "db/database.hpp"
 #include "jobs/job.hpp"
@@ -432,10 +434,11 @@ void SeoService::RunRegenerateJob(const jobs::Job& job) {
   if (!site) return;                 // deleted since
   if (generation < current) return;  // a newer job will write a newer document
   WriteFileAtomically(FilePath(site->slug), DumpHtmlSafe(SeoJson(site_id), 2) + "\n");
-  // A site deleted while the file was being written: its folder was removed after the deletion committed,
-  // and must not come back (unless a new site took the slug since).
+  // A site deleted or renamed while the file was being written: its folder was removed or moved after the
+  // change committed, and must not come back under the old slug (unless another site took that slug since).
   const bool gone = db_.ReadValue([&](soci::session& s) {
-    return !sites::store::GetById(s, site_id) && !sites::store::GetByIdOrSlug(s, site->slug);
+    const auto now = sites::store::GetById(s, site_id);
+    return (!now || now->slug != site->slug) && !sites::store::GetByIdOrSlug(s, site->slug);
   });
   if (gone) ForgetSiteFiles(data_dir_, site->slug);
 }
@@ -453,6 +456,42 @@ void ForgetSiteFiles(const std::string& data_dir, std::string_view site_slug) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   if (ec) spdlog::warn("site {}: could not remove {}: {}", site_slug, dir.string(), ec.message());
+}
+
+void MoveSiteFiles(const std::string& data_dir, std::string_view from_slug, std::string_view to_slug) {
+  if (!validate::IsValidSlug(from_slug) || !validate::IsValidSlug(to_slug)) {
+    spdlog::error("seo: not moving the files of a site whose slug is not a slug ({} and {} bytes)", from_slug.size(),
+                  to_slug.size());
+    return;
+  }
+  if (from_slug == to_slug) return;
+  const auto root = std::filesystem::path(data_dir) / "sites";
+  const auto from = root / std::string(from_slug);
+  const auto to = root / std::string(to_slug);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(from, ec)) return;  // nothing published yet
+  std::filesystem::rename(from, to, ec);                 // replaces an empty folder, not one with files
+  if (!ec) return;
+  std::error_code check;
+  if (!std::filesystem::is_directory(to, check)) {
+    spdlog::warn("site {}: could not move {} to {}: {}", to_slug, from.string(), to.string(), ec.message());
+    return;
+  }
+  std::vector<std::filesystem::path> entries;  // listed first: the folder changes as they move
+  for (std::filesystem::directory_iterator it(from, ec), end; !ec && it != end; it.increment(ec)) {
+    entries.push_back(it->path());
+  }
+  for (const auto& entry : entries) {
+    const auto target = to / entry.filename();
+    std::error_code one;
+    if (std::filesystem::exists(target, one)) continue;  // the newer one, written under the new slug
+    std::filesystem::rename(entry, target, one);
+    if (one) {
+      spdlog::warn("site {}: could not move {} to {}: {}", to_slug, entry.string(), target.string(), one.message());
+    }
+  }
+  std::filesystem::remove_all(from, ec);
+  if (ec) spdlog::warn("site {}: could not remove {}: {}", to_slug, from.string(), ec.message());
 }
 
 }  // namespace poste::seo

@@ -59,6 +59,13 @@ std::string SeoFilePath(const std::string& data_dir, std::string_view site_slug)
 // else written there for static hosting). Failures are logged, never thrown: the site is gone either way. A
 // slug that could name anything but one folder under sites/ is refused (logged).
 void ForgetSiteFiles(const std::string& data_dir, std::string_view site_slug);
+// After a site's slug change has committed: moves its folder <data_dir>/sites/<from>/ to sites/<to>/, so that
+// what is published for static hosting follows the slug (the regeneration the change schedules then rewrites
+// seo.json there). When sites/<to>/ exists already (a regeneration ran first, or a deleted site's folder could
+// not be removed), what it holds is kept and the old folder's other entries are moved in. Nothing to move is
+// not an error; failures are logged, never thrown: the change stands either way. Slugs that could name
+// anything but one folder under sites/ are refused (logged).
+void MoveSiteFiles(const std::string& data_dir, std::string_view from_slug, std::string_view to_slug);
 
 class SeoService {
  public:

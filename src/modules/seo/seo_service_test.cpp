@@ -291,6 +291,56 @@ TEST_P(SeoServiceTest, SeoJsonAndItsFileWrittenAtomically) {
   EXPECT_THROW(svc().RunRegenerateJob(bad), jobs::PermanentError);
 }
 
+// A renamed site's folder follows its slug: moved whole, or merged into a folder the new slug already has
+// (whose files are the newer ones); a regeneration then writes under the new slug only.
+TEST_P(SeoServiceTest, ARenamedSitesFilesFollowItsSlug) {
+  const auto write = [&](const std::string& relative, const std::string& text) {
+    std::filesystem::create_directories(std::filesystem::path(dir_ + relative).parent_path());
+    std::ofstream(dir_ + relative) << text;
+  };
+  write("/sites/alpha/seo.json", "old");
+  write("/sites/alpha/extra.txt", "kept");
+  MoveSiteFiles(dir_, "alpha", "omega");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/sites/alpha"));
+  EXPECT_EQ(ReadFile(dir_ + "/sites/omega/seo.json"), "old");
+  EXPECT_EQ(ReadFile(dir_ + "/sites/omega/extra.txt"), "kept");
+
+  write("/sites/sigma/seo.json", "newer");  // a regeneration under the new slug ran first
+  write("/sites/omega/seo.json", "older");
+  write("/sites/omega/more.txt", "moved in");
+  MoveSiteFiles(dir_, "omega", "sigma");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/sites/omega"));
+  EXPECT_EQ(ReadFile(dir_ + "/sites/sigma/seo.json"), "newer");
+  EXPECT_EQ(ReadFile(dir_ + "/sites/sigma/more.txt"), "moved in");
+
+  // Nothing published yet, the same slug, or names that are not slugs: nothing moves, nothing throws.
+  EXPECT_NO_THROW(MoveSiteFiles(dir_, "never-published", "elsewhere"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/sites/elsewhere"));
+  MoveSiteFiles(dir_, "sigma", "sigma");
+  MoveSiteFiles(dir_, "sigma", "../escaped");
+  MoveSiteFiles(dir_, "../sites/sigma", "tau");
+  EXPECT_EQ(ReadFile(dir_ + "/sites/sigma/seo.json"), "newer");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/escaped"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/sites/tau"));
+
+  // After a rename has committed, the site's regeneration writes under its new slug.
+  db().Write([&](soci::session& s) {
+    sites::SitePatch rename;
+    rename.slug = "alpha-renamed";
+    ASSERT_TRUE(sites::store::Update(s, site_a_, rename, 2).has_value());
+  });
+  svc().ScheduleRegenerate(site_a_);  // as the app's site change listener does
+  std::optional<jobs::Job> last;
+  while (auto job = queue_->Claim("w", 60000, {std::string(kRegenerateJobKind)})) {
+    if (json::parse(job->payload)["site_id"] == site_a_ && (!last || job->id > last->id)) last = job;
+    queue_->Complete(job->id, "w");
+  }
+  ASSERT_TRUE(last.has_value());
+  svc().RunRegenerateJob(*last);
+  EXPECT_EQ(json::parse(ReadFile(svc().FilePath("alpha-renamed")))["site"]["slug"], "alpha-renamed");
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/sites/alpha"));
+}
+
 TEST_P(SeoServiceTest, ScheduleRegenerateForOtherChanges) {
   svc().ScheduleRegenerate(site_b_);
   svc().ScheduleRegenerate(site_b_);

@@ -2,18 +2,14 @@
 
 #include <algorithm>
 
+#include "lib/validate/ascii.hpp"
+
 namespace poste::sites {
 
 namespace {
 
 bool Contains(const std::vector<std::string>& list, std::string_view value) {
   return std::find(list.begin(), list.end(), value) != list.end();
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -50,7 +46,7 @@ web::Response Preflight(const web::Request& request, const std::vector<std::stri
     std::string_view rest = *asked;
     while (!rest.empty()) {
       auto comma = rest.find(',');
-      auto name = Trim(rest.substr(0, comma));
+      auto name = validate::ascii::Trim(rest.substr(0, comma));
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       if (name.empty()) continue;
       auto known = std::find_if(policy.request_headers.begin(), policy.request_headers.end(),

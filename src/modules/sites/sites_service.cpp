@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "db/database.hpp"
 #include "lib/error.hpp"
@@ -86,7 +87,7 @@ Site SitesService::Create(const web::Principal& caller, const audit::Origin& ori
 Site SitesService::Update(const audit::Origin& origin, std::int64_t site_id, const SitePatch& patch) {
   ThrowIfAny(Validate(patch));
   const auto now = NowMs();
-  auto updated = db_.WriteValue([&](soci::session& s) {
+  auto [previous, updated] = db_.WriteValue([&](soci::session& s) {
     auto before = store::GetById(s, site_id);
     if (!before) throw NoSite();
     auto after = store::Update(s, site_id, patch, now);
@@ -95,8 +96,15 @@ Site SitesService::Update(const audit::Origin& origin, std::int64_t site_id, con
     if (!changes.empty()) {
       audit::Record(s, audit::EntryFrom(origin, "site.update", "site", std::to_string(site_id), site_id, changes));
     }
-    return *after;
+    return std::pair{*before, *after};
   });
+  for (const auto& listener : on_updated_) {
+    try {
+      listener(previous, updated);
+    } catch (const std::exception& error) {
+      spdlog::error("site {}: an update listener failed: {}", site_id, error.what());
+    }
+  }
   for (const auto& listener : on_changed_) listener(site_id);
   return updated;
 }

@@ -57,6 +57,13 @@ class SitesService {
   // Adds a listener called with a site's id after a change of its own fields (Update) or its deletion has
   // committed: the public read cache drops what it holds for the site. Add listeners while wiring only.
   void OnChanged(std::function<void(std::int64_t site_id)> listener) { on_changed_.push_back(std::move(listener)); }
+  // Adds a listener called with the site before and after a change of its own fields (Update), once the change
+  // has committed and before the OnChanged listeners: the modules that keep files of a site under its slug
+  // (seo.json) move them when the slug changed. A listener's exception is logged; the change stands. Add
+  // listeners while wiring only.
+  void OnUpdated(std::function<void(const Site& before, const Site& after)> listener) {
+    on_updated_.push_back(std::move(listener));
+  }
   // Adds a listener called with the site as it was, after its deletion has committed: the modules that keep
   // files of a site (media, seo.json) remove them. A listener's exception is logged; the deletion stands.
   // Add listeners while wiring only.
@@ -73,6 +80,7 @@ class SitesService {
   const crypto::SecretBox& secrets_;
   std::function<void()> on_deleted_;
   std::vector<std::function<void(std::int64_t)>> on_changed_;
+  std::vector<std::function<void(const Site&, const Site&)>> on_updated_;
   std::vector<std::function<void(const Site&)>> on_deleted_sites_;
 };
 

@@ -170,6 +170,28 @@ TEST_P(SitesServiceTest, DeletionListenersRunAfterTheCommit) {
   EXPECT_EQ(Failure([&] { svc().Get(a.id); }).first, 404);
 }
 
+// A change of a site's own fields tells the update listeners (before and after, once committed) ahead of the
+// change listeners; a failing one is logged and neither stops the others nor undoes the change.
+TEST_P(SitesServiceTest, UpdateListenersHearBeforeAndAfterOnceCommitted) {
+  auto a = svc().Create(admin_, origin_, Site("alpha"));
+  std::vector<std::string> heard;
+  svc().OnUpdated([&](const sites::Site& before, const sites::Site& after) {
+    const auto stored = db().ReadValue([&](soci::session& s) { return store::GetById(s, after.id); });
+    heard.push_back(before.slug + " -> " + after.slug + (stored && stored->slug == after.slug ? " committed" : ""));
+  });
+  svc().OnUpdated([](const sites::Site&, const sites::Site&) { throw std::runtime_error("disk on fire"); });
+  svc().OnChanged([&](std::int64_t id) { heard.push_back("changed " + std::to_string(id == a.id)); });
+  SitePatch bad;
+  bad.slug = "Not A Slug";
+  EXPECT_EQ(Failure([&] { svc().Update(origin_, a.id, bad); }).first, 422);
+  EXPECT_EQ(Failure([&] { svc().Update(origin_, a.id + 1000, SitePatch{}); }).first, 404);
+  EXPECT_TRUE(heard.empty()) << "no listener for a refused change";
+  SitePatch rename;
+  rename.slug = "omega";
+  EXPECT_EQ(svc().Update(origin_, a.id, rename).slug, "omega");
+  EXPECT_EQ(heard, (std::vector<std::string>{"alpha -> omega committed", "changed 1"}));
+}
+
 POSTE_INSTANTIATE_DB_TEST(SitesServiceTest);
 
 }  // namespace

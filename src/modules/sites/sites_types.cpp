@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "lib/validate/ascii.hpp"
+
 namespace poste::sites {
 namespace {
 
@@ -14,15 +16,8 @@ constexpr std::size_t kMaxLabelChars = 100;
 constexpr std::size_t kMaxSettingKey = 100;
 constexpr std::size_t kMaxSettingValue = std::size_t{64} * 1024;
 
-bool IsAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 bool IsAlnum(char c) { return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsAsciiSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 FieldError Error(std::string_view field, std::string code, std::string message) {
   return {std::string(field), std::move(code), std::move(message)};
@@ -36,7 +31,7 @@ void Append(std::vector<FieldError>& to, std::vector<FieldError> from) {
 // CR, LF and tab. required: not empty or only spaces.
 std::vector<FieldError> ValidateText(std::string_view text, std::string_view field, std::size_t max_chars,
                                      bool required, bool multiline) {
-  if (required && Trim(text).empty()) return {Error(field, "required", "required")};
+  if (required && validate::ascii::Trim(text).empty()) return {Error(field, "required", "required")};
   std::size_t chars = 0;
   bool control = false;
   for (std::size_t i = 0; i < text.size(); ++chars) {
@@ -166,11 +161,8 @@ Social SocialFromJson(const nlohmann::json& json, std::vector<FieldError>& error
 }
 
 std::string NormalizeDomain(std::string_view domain) {
-  std::string out(Trim(domain));
+  std::string out = validate::ascii::ToLower(validate::ascii::Trim(domain));
   if (!out.empty() && out.back() == '.') out.pop_back();
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
   return out;
 }
 

@@ -1,6 +1,7 @@
 #include "modules/users/users_service.hpp"
 
 #include <soci/soci.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -191,6 +192,13 @@ void UsersService::Delete(const web::Principal& caller, const audit::Origin& ori
                                       {{"email", before->email}, {"name", before->name}, {"role", before->role}}));
   });
   Changed(id);
+  for (const auto& listener : on_deleted_) {
+    try {
+      listener(id);
+    } catch (const std::exception& error) {
+      spdlog::error("user {}: a deletion listener failed: {}", id, error.what());
+    }
+  }
 }
 
 FirstAdmin UsersService::EnsureFirstAdmin(std::optional<std::string> email, std::optional<std::string> password) {

@@ -73,6 +73,10 @@ class UsersService {
   User Update(const web::Principal& caller, const audit::Origin& origin, std::int64_t id, const UpdateUser& request);
   // Admins only; deleting the last active admin: 409.
   void Delete(const web::Principal& caller, const audit::Origin& origin, std::int64_t id);
+  // Adds a listener called with a user's id after their deletion has committed: the modules that keep files
+  // of a user (the inbox's attachments) remove them. A listener's exception is logged; the deletion stands.
+  // Add listeners while wiring only.
+  void OnDeleted(std::function<void(std::int64_t user_id)> listener) { on_deleted_.push_back(std::move(listener)); }
 
   // First run: when there is no user at all, creates an active admin with `email` (default
   // kDefaultAdminEmail) and `password` (checked against the policy; when absent, a random one is generated
@@ -87,6 +91,7 @@ class UsersService {
   db::Database& db_;
   crypto::PasswordParams params_;
   UserChanged on_change_;
+  std::vector<std::function<void(std::int64_t)>> on_deleted_;
 };
 
 }  // namespace poste::users

@@ -4,6 +4,7 @@
 #include <soci/soci.h>
 
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "db/database.hpp"
 #include "lib/error.hpp"
@@ -207,6 +208,27 @@ TEST_P(UsersServiceTest, TheLastActiveAdminStays) {
   EXPECT_EQ(Failure([&] { svc().Get(Admin(second.id), admin_); }).first, 404);
   EXPECT_EQ(Audit().items[0].action, "user.delete");
   EXPECT_EQ(Failure([&] { svc().Delete(Admin(second.id), origin_, 999); }).first, 404);
+}
+
+TEST_P(UsersServiceTest, DeletionListenersRunAfterTheCommitAndCannotUndoIt) {
+  std::vector<std::int64_t> told;
+  std::vector<bool> gone_when_told;
+  svc().OnDeleted([&](std::int64_t id) {
+    told.push_back(id);
+    // Read on another connection: the deletion has committed.
+    gone_when_told.push_back(!db().ReadValue([&](soci::session& s) { return store::GetById(s, id); }));
+  });
+  svc().OnDeleted([](std::int64_t) { throw std::runtime_error("a listener that fails"); });
+  auto doomed = svc().Create(Admin(admin_), origin_, Req("doomed@example.com"));
+  // Refused deletions tell nobody.
+  EXPECT_EQ(Failure([&] { svc().Delete(Admin(admin_), origin_, admin_); }).first, 409);
+  EXPECT_EQ(Failure([&] { svc().Delete(Admin(admin_), origin_, 999); }).first, 404);
+  EXPECT_EQ(Failure([&] { svc().Delete(Editor(doomed.id), origin_, doomed.id); }).first, 403);
+  EXPECT_TRUE(told.empty());
+  svc().Delete(Admin(admin_), origin_, doomed.id);  // the failing listener is logged, not thrown
+  EXPECT_EQ(told, std::vector<std::int64_t>{doomed.id});
+  EXPECT_EQ(gone_when_told, std::vector<bool>{true});
+  EXPECT_EQ(Failure([&] { svc().Get(Admin(admin_), doomed.id); }).first, 404);
 }
 
 TEST_P(UsersServiceTest, NastyTextIsStoredAsGiven) {

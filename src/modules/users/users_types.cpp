@@ -5,16 +5,10 @@
 #include <algorithm>
 #include <set>
 
+#include "lib/validate/ascii.hpp"
+
 namespace poste::users {
 namespace {
-
-bool IsAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
-
-std::string_view TrimView(std::string_view s) {
-  while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsAsciiSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 FieldError Error(std::string_view field, std::string code, std::string message) {
   return {std::string(field), std::move(code), std::move(message)};
@@ -109,18 +103,12 @@ nlohmann::json ToJson(const ApiKey& key) {
           {"expires_at", OptionalInt(key.expires_at)}};
 }
 
-std::string TrimEmail(std::string_view email) { return std::string(TrimView(email)); }
+std::string TrimEmail(std::string_view email) { return std::string(validate::ascii::Trim(email)); }
 
-std::string EmailKey(std::string_view email) {
-  std::string key = TrimEmail(email);
-  for (char& c : key) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return key;
-}
+std::string EmailKey(std::string_view email) { return validate::ascii::ToLower(TrimEmail(email)); }
 
 std::vector<FieldError> ValidateEmail(std::string_view email, std::string_view field) {
-  const std::string_view e = TrimView(email);
+  const std::string_view e = validate::ascii::Trim(email);
   if (e.empty()) return {Error(field, "required", "an email address is required")};
   if (e.size() > kMaxEmailBytes) return {Error(field, "too_long", "at most 254 characters")};
   for (const char c : e) {
@@ -142,7 +130,7 @@ std::vector<FieldError> ValidateEmail(std::string_view email, std::string_view f
 }
 
 std::vector<FieldError> ValidateName(std::string_view name, std::string_view field) {
-  if (TrimView(name).empty()) return {Error(field, "required", "a name is required")};
+  if (validate::ascii::Trim(name).empty()) return {Error(field, "required", "a name is required")};
   bool has_control = false;
   const auto chars = CountCodePoints(name, has_control);
   if (!chars) return {Error(field, "invalid_utf8", "not valid UTF-8")};
