@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "lib/net/testing/loopback.hpp"
 #include "permission_table.hpp"
 
 namespace poste::testing {
@@ -21,17 +22,7 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
-int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+int ClosedPort() { return net::testing::ClosedLoopbackPort(); }
 
 class MailAccountsApi : public PermissionTable {
  protected:

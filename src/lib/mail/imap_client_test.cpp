@@ -1,4 +1,5 @@
 #include "lib/mail/imap_client.hpp"
+#include "lib/net/testing/loopback.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -128,15 +129,7 @@ using Script = std::map<std::string, std::string>;
 class FakeServer {
  public:
   explicit FakeServer(std::map<std::string, std::string> script) : script_(std::move(script)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(listener_, 1);
-    socklen_t len = sizeof addr;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    listener_ = net::testing::BindLoopback(port_, 1);
     thread_ = std::thread([this] { Serve(); });
   }
   ~FakeServer() {

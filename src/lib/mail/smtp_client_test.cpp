@@ -22,6 +22,7 @@
 #include "lib/mail/mime_parse.hpp"
 #include "lib/mail/smtp_wire.hpp"
 #include "lib/mail/testing/scripted_smtp_server.hpp"
+#include "lib/net/testing/loopback.hpp"
 
 namespace poste::mail {
 namespace {
@@ -57,17 +58,7 @@ std::string Captured(const std::string& token) {
   return {};
 }
 
-int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);  // nothing listens there now
-  return ntohs(a.sin_port);
-}
+int ClosedPort() { return net::testing::ClosedLoopbackPort(); }
 
 struct Sample {
   OutgoingMessage message;
@@ -255,15 +246,7 @@ TEST_F(SmtpClient, LoopbackAndMetadataAreRefusedUnlessListed) {
 class HostileServer {
  public:
   HostileServer() {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    ::listen(fd_, 1);
+    fd_ = net::testing::BindLoopback(port_, 1);
     thread_ = std::thread([this] { Serve(); });
   }
   ~HostileServer() {

@@ -22,6 +22,7 @@
 #include "lib/ids.hpp"
 #include "lib/mail/mime_parse.hpp"
 #include "lib/mail/smtp_client.hpp"
+#include "lib/net/testing/loopback.hpp"
 #include "modules/mail/mail_account_service.hpp"
 #include "modules/mail/mail_message_time.hpp"
 #include "modules/sites/sites_store.hpp"
@@ -63,17 +64,7 @@ int CountCaptured(const std::string& token) {
   return n;
 }
 
-int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+int ClosedPort() { return net::testing::ClosedLoopbackPort(); }
 
 class MailMessagesTest : public poste::testing::DbTest {
  protected:

@@ -18,6 +18,7 @@
 #include "db/database.hpp"
 #include "lib/error.hpp"
 #include "lib/mail/testing/oauth2_standin.hpp"
+#include "lib/net/testing/loopback.hpp"
 #include "lib/web/form_urlencoded.hpp"
 #include "modules/mail/mail_account_service.hpp"
 #include "modules/mail/mail_oauth_page.hpp"
@@ -29,17 +30,7 @@ namespace {
 
 const std::string kRedirect = "https://poste.example/api/v1/mail/oauth/callback";
 
-int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+int ClosedPort() { return net::testing::ClosedLoopbackPort(); }
 
 std::map<std::string, std::string, std::less<>> QueryOf(const std::string& url) {
   return web::ParseFormFields(url.substr(url.find('?') + 1));

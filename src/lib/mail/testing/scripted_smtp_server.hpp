@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "lib/net/testing/loopback.hpp"
+
 namespace poste::mail::testing {
 
 class ScriptedSmtpServer {
@@ -67,15 +69,7 @@ class ScriptedSmtpServer {
 
   ScriptedSmtpServer() : ScriptedSmtpServer(Script()) {}
   explicit ScriptedSmtpServer(Script script) : script_(std::move(script)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
-    ::listen(fd_, 32);
+    fd_ = net::testing::BindLoopback(port_, 32);
     acceptor_ = std::thread([this] { Accept(); });
   }
 

@@ -29,6 +29,7 @@
 #include "lib/mail/smtp_client.hpp"
 #include "lib/mail/smtp_wire.hpp"
 #include "lib/mail/testing/scripted_smtp_server.hpp"
+#include "lib/net/testing/loopback.hpp"
 
 namespace poste::mail::testing {
 
@@ -52,17 +53,7 @@ inline SmtpOptions LoopbackOptions(int port) {
   return o;
 }
 
-inline int ClosedPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);  // nothing listens there now
-  return ntohs(a.sin_port);
-}
+inline int ClosedPort() { return net::testing::ClosedLoopbackPort(); }
 
 struct Sample {
   OutgoingMessage message;
