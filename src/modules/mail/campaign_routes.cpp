@@ -5,6 +5,7 @@
 
 #include "lib/async/blocking.hpp"
 #include "lib/error.hpp"
+#include "lib/validate/ascii.hpp"
 #include "lib/web/json_body.hpp"
 #include "lib/web/route_helpers.hpp"
 #include "modules/audit/audit_routes.hpp"
@@ -48,9 +49,8 @@ nlohmann::json PreviewJson(const CampaignPreview& p) {
 bool IsCsv(const web::Request& request) {
   auto type = request.headers.Get("Content-Type");
   if (!type) return false;
-  std::string t(*type);
-  for (auto& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return t.rfind("text/csv", 0) == 0 || t.rfind("application/csv", 0) == 0;
+  const std::string t = validate::ascii::ToLower(*type);
+  return t.starts_with("text/csv") || t.starts_with("application/csv");
 }
 
 }  // namespace

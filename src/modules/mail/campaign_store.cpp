@@ -7,6 +7,7 @@
 #include "db/dialect.hpp"
 #include "db/query.hpp"
 #include "lib/json_dump.hpp"
+#include "lib/validate/ascii.hpp"
 
 namespace poste::mail::campaign_store {
 namespace {
@@ -102,11 +103,6 @@ struct RecipientRow {
     return out;
   }
 };
-
-std::string Lower(std::string s) {
-  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return s;
-}
 
 std::vector<CampaignRecipient> RecipientsWhere(Query& q, const std::string& where, const std::string& tail) {
   RecipientRow row;
@@ -229,7 +225,7 @@ std::int64_t InsertRecipients(soci::session& s, std::int64_t site_id, std::int64
   for (const auto& r : recipients) {
     line = static_cast<long long>(r.line);
     email = r.mailbox.email;
-    key = Lower(email);
+    key = validate::ascii::ToLower(email);
     name = r.mailbox.name;
     nlohmann::json vars = nlohmann::json::object();
     for (const auto& [k, v] : r.variables) vars[k] = v;
