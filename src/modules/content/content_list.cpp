@@ -12,6 +12,7 @@
 #include "db/query.hpp"
 #include "lib/crypto/encoding.hpp"
 #include "lib/error.hpp"
+#include "lib/html_escape.hpp"
 #include "lib/json_dump.hpp"
 #include "lib/json_escape.hpp"
 #include "modules/content/content_fields.hpp"
@@ -296,32 +297,14 @@ std::string Fts5Query(const std::string& text) {
 std::string SnippetHtml(const std::string& raw) {
   std::string out;
   out.reserve(raw.size() + 32);
-  for (char ch : raw) {
-    switch (ch) {
-      case '\x01':
-        out += "<mark>";
-        break;
-      case '\x02':
-        out += "</mark>";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += ch;
-    }
+  std::size_t at = 0;
+  while (at <= raw.size()) {
+    const auto marker = raw.find_first_of("\x01\x02", at);
+    AppendHtmlEscaped(out,
+                      std::string_view(raw).substr(at, marker == std::string::npos ? std::string::npos : marker - at));
+    if (marker == std::string::npos) break;
+    out += raw[marker] == '\x01' ? "<mark>" : "</mark>";
+    at = marker + 1;
   }
   return out;
 }
