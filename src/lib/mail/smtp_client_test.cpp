@@ -352,10 +352,18 @@ TEST_F(SmtpClient, AConnectionTheServerClosedIsOpenedAgain) {
 }
 
 TEST(SmtpDotStuffing, DoublesLeadingDotsAndEndsWithTheTerminator) {
+  const auto DotStuffed = [](std::string_view message) {
+    std::string out;
+    AppendDotStuffed(out, message);
+    return out;
+  };
   EXPECT_EQ(DotStuffed("a\r\n.b\r\n..c\r\n"), "a\r\n..b\r\n...c\r\n.\r\n");
   EXPECT_EQ(DotStuffed(".start"), "..start\r\n.\r\n");
   EXPECT_EQ(DotStuffed("no end"), "no end\r\n.\r\n");
   EXPECT_EQ(DotStuffed("a.\r\n.\r\n"), "a.\r\n..\r\n.\r\n");  // a lone "." line cannot end the data
+  std::string out = "MAIL FROM:<a@b>\r\n";                    // appended after what the write already holds
+  AppendDotStuffed(out, ".x\n.y");
+  EXPECT_EQ(out, "MAIL FROM:<a@b>\r\n..x\n..y\r\n.\r\n");
 }
 
 TEST(SmtpQueueId, FromTheDataAnswer) {

@@ -286,10 +286,4 @@ void AppendDotStuffed(std::string& out, std::string_view message) {
   out.append(".\r\n");
 }
 
-std::string DotStuffed(std::string_view message) {
-  std::string out;
-  AppendDotStuffed(out, message);
-  return out;
-}
-
 }  // namespace poste::mail

@@ -79,6 +79,5 @@ class SmtpWire {
 // The bytes of a message as DATA sends them, appended to `out`: lines starting with "." get another one, a
 // missing final CRLF is added, and "." ends it.
 void AppendDotStuffed(std::string& out, std::string_view message);
-std::string DotStuffed(std::string_view message);
 
 }  // namespace poste::mail

@@ -255,18 +255,18 @@ std::vector<char> CampaignBatch::Commit(const std::vector<const Delivery*>& grou
 
 void CampaignBatch::Done(const Delivery& delivery, DeliveryResult result) {
   const std::size_t i = IndexOf(delivery);
-  Item& slot = items_[i];
+  Item& item = items_[i];
   CampaignRecipient& r = rows_[i];
   // Recorded even after a stop: a row this job no longer holds is left alone by RecordOutcomes.
   r.attempts += 1;
-  r.message_id = slot.built.message_id;
+  r.message_id = item.built.message_id;
   r.provider_id = result.provider_message_id;
   std::optional<std::int64_t> retry_at;
   switch (result.outcome) {
     case DeliveryOutcome::kSent:
-      if (!slot.recorded) {  // a transport that did not commit: record it now
+      if (!item.recorded) {  // a transport that did not commit: record it now
         service_.db().Write([&](soci::session& s) {
-          campaign_store::MarkSent(s, campaign_.site_id, r.id, job_id_, slot.built.message_id, service_.Now());
+          campaign_store::MarkSent(s, campaign_.site_id, r.id, job_id_, item.built.message_id, service_.Now());
         });
       }
       r.state = RecipientState::kSent;
@@ -291,8 +291,8 @@ void CampaignBatch::Done(const Delivery& delivery, DeliveryResult result) {
       break;
   }
   Outcome(r, retry_at);
-  slot.message = {};  // what was sent is not needed any more (a batch holds hundreds of messages)
-  slot.built = {};
+  item.message = {};  // what was sent is not needed any more (a batch holds hundreds of messages)
+  item.built = {};
   if (errors_in_a_row_ >= kPauseAfterErrors) {
     Stop(BatchEnd::Kind::kPause,
          "paused after " + std::to_string(errors_in_a_row_) + " failures in a row; the last: " + result.answer);

@@ -207,7 +207,8 @@ inline void ExpectServerAgrees(const TestSource& source, const ScriptedSmtpServe
     EXPECT_TRUE(m.data_allowed) << "the data of message " << i << " arrived before its Commit";
     const auto& sample = source.sample(static_cast<std::size_t>(i));
     EXPECT_EQ(m.envelope.from, sample.delivery.envelope_from);
-    const std::string stuffed = DotStuffed(sample.built.bytes);
+    std::string stuffed;
+    AppendDotStuffed(stuffed, sample.built.bytes);
     EXPECT_EQ(m.body, stuffed.substr(0, stuffed.size() - 3)) << "message " << i;
   }
   for (const auto& [i, n] : times) EXPECT_EQ(n, 1) << "message " << i << " arrived " << n << " times";
