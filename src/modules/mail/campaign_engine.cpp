@@ -67,7 +67,7 @@ void CampaignEngine::FinishOrWait(const Lane& lane, const jobs::Job& job) {
   service_.db().Write([&](soci::session& s) {
     auto c = campaign_store::GetCampaign(s, lane.site_id, lane.campaign_id, true);
     if (!c || c->state != CampaignState::kRunning) return;
-    const auto counts = campaign_store::CountRecipients(s, c->id);
+    const auto counts = campaign_store::CountRecipients(s, c->site_id, c->id);
     if (counts.pending == 0 && counts.sending == 0) {
       c->state = CampaignState::kFinished;
       c->finished_at = c->updated_at = service_.Now();
@@ -77,7 +77,7 @@ void CampaignEngine::FinishOrWait(const Lane& lane, const jobs::Job& job) {
     // Pending rows wait for their retry time, or another lane was claiming them (PostgreSQL's SKIP
     // LOCKED passed over them): come back then. Rows other lanes hold are theirs to finish.
     if (counts.pending > 0) {
-      retry_at = campaign_store::NextRetryAt(s, c->id).value_or(service_.Now() + 1000);
+      retry_at = campaign_store::NextRetryAt(s, c->site_id, c->id).value_or(service_.Now() + 1000);
     }
   });
   if (retry_at) QueueNext(lane, job, *retry_at, "retry");

@@ -40,7 +40,7 @@ std::int64_t CampaignService::Now() const {
 Campaign CampaignService::Load(soci::session& s, std::int64_t site_id, std::int64_t id, bool lock) {
   auto c = campaign_store::GetCampaign(s, site_id, id, lock);
   if (!c) throw NoCampaign();
-  c->counts = campaign_store::CountRecipients(s, c->id);
+  c->counts = campaign_store::CountRecipients(s, c->site_id, c->id);
   return *c;
 }
 
@@ -79,7 +79,7 @@ campaign_store::CampaignPage CampaignService::List(std::int64_t site_id, std::op
                                                    int limit) {
   return db_.ReadValue([&](soci::session& s) {
     auto page = campaign_store::ListCampaigns(s, site_id, cursor, limit);
-    for (auto& c : page.items) c.counts = campaign_store::CountRecipients(s, c.id);
+    for (auto& c : page.items) c.counts = campaign_store::CountRecipients(s, c.site_id, c.id);
     return page;
   });
 }
@@ -231,7 +231,7 @@ Campaign CampaignService::Transition(const audit::Origin& origin, std::int64_t s
     change(s, c);
     c.updated_at = Now();
     campaign_store::UpdateCampaign(s, c);
-    c.counts = campaign_store::CountRecipients(s, c.id);
+    c.counts = campaign_store::CountRecipients(s, c.site_id, c.id);
     audit::Record(s, audit::EntryFrom(origin, action, "mail_campaign", std::to_string(id), site_id,
                                       {{"state", CampaignStateName(c.state)}}));
     return c;

@@ -170,22 +170,26 @@ void DeleteCampaign(soci::session& s, std::int64_t site_id, std::int64_t id) {
   s << "DELETE FROM mail_campaigns WHERE id = :id AND site_id = :site", soci::use(campaign), soci::use(site);
 }
 
-std::optional<std::int64_t> NextRetryAt(soci::session& s, std::int64_t campaign_id) {
-  const long long campaign = campaign_id;
+std::optional<std::int64_t> NextRetryAt(soci::session& s, std::int64_t site_id, std::int64_t campaign_id) {
+  const long long campaign = campaign_id, site = site_id;
   long long at = 0;
   soci::indicator ind = soci::i_null;
-  s << "SELECT MIN(retry_at) FROM mail_campaign_recipients WHERE campaign_id = :c AND state = 'pending'",
-      soci::use(campaign), soci::into(at, ind);
+  s << "SELECT MIN(retry_at) FROM mail_campaign_recipients WHERE campaign_id = :c AND site_id = :site"
+       " AND state = 'pending'",
+      soci::use(campaign), soci::use(site), soci::into(at, ind);
   return Opt(at, ind);
 }
 
-RecipientCounts CountRecipients(soci::session& s, std::int64_t campaign_id) {
-  const long long campaign = campaign_id;
+RecipientCounts CountRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id) {
+  const long long campaign = campaign_id, site = site_id;
   std::string state;
   long long n = 0;
-  soci::statement st = (s.prepare << "SELECT state, COUNT(*) FROM mail_campaign_recipients"
-                                     " WHERE campaign_id = :c GROUP BY state",
-                        soci::use(campaign), soci::into(state), soci::into(n));
+  // The site is checked on the campaign's row, so that the count stays a scan of the (campaign_id, state)
+  // index alone (progress is polled while the campaign sends).
+  soci::statement st =
+      (s.prepare << "SELECT state, COUNT(*) FROM mail_campaign_recipients WHERE campaign_id = :c"
+                    " AND EXISTS (SELECT 1 FROM mail_campaigns WHERE id = :c2 AND site_id = :site) GROUP BY state",
+       soci::use(campaign), soci::use(campaign), soci::use(site), soci::into(state), soci::into(n));
   st.execute();
   RecipientCounts counts;
   while (st.fetch()) {

@@ -34,9 +34,9 @@ CampaignPage ListCampaigns(soci::session& s, std::int64_t site_id, std::optional
 void UpdateCampaign(soci::session& s, const Campaign& c);
 void DeleteCampaign(soci::session& s, std::int64_t site_id, std::int64_t id);
 
-RecipientCounts CountRecipients(soci::session& s, std::int64_t campaign_id);
+RecipientCounts CountRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id);
 // The earliest retry time of the pending rows (nullopt when none waits for one).
-std::optional<std::int64_t> NextRetryAt(soci::session& s, std::int64_t campaign_id);
+std::optional<std::int64_t> NextRetryAt(soci::session& s, std::int64_t site_id, std::int64_t campaign_id);
 // Adds the recipients not already in the campaign (by address, case-insensitive); returns how many.
 std::int64_t InsertRecipients(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
                               const std::vector<CsvRecipient>& recipients);

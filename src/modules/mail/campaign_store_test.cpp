@@ -56,7 +56,12 @@ TEST_P(CampaignStoreTest, AnotherSitesIdClaimsMarksAndReleasesNothing) {
     campaign_store::DeleteRecipients(s, site_b_, campaign_);
   });
   EXPECT_EQ(Row(id).state, RecipientState::kClaimed);
-  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return campaign_store::CountRecipients(s, campaign_).total; }), 3);
+  EXPECT_EQ(
+      db().ReadValue([&](soci::session& s) { return campaign_store::CountRecipients(s, site_a_, campaign_).total; }),
+      3);
+  EXPECT_EQ(
+      db().ReadValue([&](soci::session& s) { return campaign_store::CountRecipients(s, site_b_, campaign_).total; }),
+      0);
   db().Write([&](soci::session& s) { campaign_store::ReleaseClaims(s, site_a_, campaign_, 7); });
   EXPECT_EQ(Row(id).state, RecipientState::kPending);
 }
@@ -109,7 +114,7 @@ TEST_P(CampaignStoreTest, TheOutcomeOfASentRowWritesOnlyItsProviderId) {
   EXPECT_EQ(Row(rows[1].id).attempts, 1);
   EXPECT_EQ(Row(rows[2].id).state, RecipientState::kPending);
   EXPECT_EQ(Row(rows[2].id).last_error, "451 try later");
-  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return campaign_store::NextRetryAt(s, campaign_); }),
+  EXPECT_EQ(db().ReadValue([&](soci::session& s) { return campaign_store::NextRetryAt(s, site_a_, campaign_); }),
             std::optional<std::int64_t>(99));
 }
 
