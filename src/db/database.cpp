@@ -67,7 +67,8 @@ std::unique_ptr<soci::session> Connect(const DatabaseTarget& target, const Sessi
   }
 }
 
-// Once per process, before the first SQLite connection: no page-cache slots allocated up front. SQLite's
+// Once per process, before the first SQLite connection: no page-cache slots allocated up front, no memory
+// statistics. SQLite's
 // default gives every connection 20 slots (~88 KB, written at once) before it reads a page; the writer and
 // 8 readers held ~0.7 MB of them at idle (bench/RESULTS.md, issue 2). Pages are allocated as they are read.
 void ConfigureSqliteOnce() {
@@ -75,6 +76,9 @@ void ConfigureSqliteOnce() {
   std::call_once(once, [] {
     // SQLITE_MISUSE when SQLite was already initialised (someone opened a database first): nothing lost.
     sqlite_api::sqlite3_config(SQLITE_CONFIG_PAGECACHE, static_cast<void*>(nullptr), 0, 0);
+    // No memory statistics: nothing reads them, and keeping them takes a process-wide mutex around every
+    // allocation SQLite makes (a visible share of a campaign's sent marks).
+    sqlite_api::sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   });
 }
 
@@ -96,6 +100,7 @@ struct Database::Impl {
   std::chrono::milliseconds acquire_timeout{30000};
   std::unique_ptr<ConnectionPool> pool;              // SQLite: the readers; PostgreSQL: every session
   std::unique_ptr<soci::session> writer;             // SQLite only
+  std::unique_ptr<SqliteTransactions> transactions;  // SQLite only: the writer's; destroyed before it
   std::unique_ptr<SqliteCheckpointer> checkpointer;  // SQLite only; destroyed before the writer
   std::timed_mutex writer_mutex;
   std::atomic<bool> writer_in_use{false};
@@ -118,6 +123,7 @@ std::unique_ptr<Database> Database::Open(const DatabaseConfig& config) {
     CreateParentDirectory(target.location, redacted);
     // The writer first: it creates the file and switches it to WAL before the readers open it.
     impl->writer = Connect(target, settings, redacted);
+    impl->transactions = std::make_unique<SqliteTransactions>(*impl->writer);
     impl->checkpointer = std::make_unique<SqliteCheckpointer>(
         *impl->writer, [target, settings, redacted] { return Connect(target, settings, redacted); });
     settings.read_only = true;
@@ -147,11 +153,12 @@ void Database::Read(const std::function<void(soci::session&)>& fn) {
 
 void Database::Write(const std::function<void(soci::session&)>& fn) {
   WritingScope scope(this);
+  SqliteTransactions* prepared = impl_->transactions.get();
   const auto run = [&](soci::session& session) {
-    BeginTransaction(session, impl_->dialect);
+    prepared != nullptr ? prepared->Begin() : BeginTransaction(session, impl_->dialect);
     try {
       fn(session);
-      CommitTransaction(session, impl_->dialect);
+      prepared != nullptr ? prepared->Commit() : CommitTransaction(session, impl_->dialect);
     } catch (...) {
       RollbackTransaction(session, impl_->dialect);
       throw;

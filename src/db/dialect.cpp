@@ -120,6 +120,41 @@ void RollbackTransaction(soci::session& session, Dialect dialect) noexcept {
   }
 }
 
+struct SqliteTransactions::Statements {
+  sq::sqlite3* conn = nullptr;
+  sq::sqlite3_stmt* begin = nullptr;
+  sq::sqlite3_stmt* commit = nullptr;
+
+  sq::sqlite3_stmt* Prepare(const char* sql) const {
+    sq::sqlite3_stmt* stmt = nullptr;
+    if (sq::sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(sq::sqlite3_errmsg(conn));
+    }
+    return stmt;
+  }
+  void Run(sq::sqlite3_stmt* stmt) const {
+    const int rc = sq::sqlite3_step(stmt);
+    sq::sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) throw std::runtime_error(sq::sqlite3_errmsg(conn));
+  }
+  ~Statements() {
+    sq::sqlite3_finalize(begin);  // a no-op on null
+    sq::sqlite3_finalize(commit);
+  }
+};
+
+SqliteTransactions::SqliteTransactions(soci::session& session) : statements_(std::make_unique<Statements>()) {
+  statements_->conn = SqliteHandle(session);
+  statements_->begin = statements_->Prepare("BEGIN IMMEDIATE");
+  statements_->commit = statements_->Prepare("COMMIT");
+}
+
+SqliteTransactions::~SqliteTransactions() = default;
+
+void SqliteTransactions::Begin() { statements_->Run(statements_->begin); }
+
+void SqliteTransactions::Commit() { statements_->Run(statements_->commit); }
+
 void ExecScript(soci::session& session, Dialect dialect, const std::string& sql) {
   if (dialect == Dialect::kSqlite) {
     SqliteExec(SqliteHandle(session), sql);

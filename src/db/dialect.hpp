@@ -2,6 +2,7 @@
 // Everything that differs between SQLite and PostgreSQL lives here (and in the numbered migration files),
 // so that store code stays portable: `:name` placeholders, RETURNING, ON CONFLICT, epoch-ms integers.
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,23 @@ void EnsureConnected(soci::session& session, Dialect dialect, const SessionSetti
 void BeginTransaction(soci::session& session, Dialect dialect);
 void CommitTransaction(soci::session& session, Dialect dialect);
 void RollbackTransaction(soci::session& session, Dialect dialect) noexcept;
+
+// BEGIN IMMEDIATE and COMMIT of one SQLite session, prepared once: the writer runs both for every
+// transaction, and parsing them each time was a visible share of a campaign's sent marks. Destroy it before
+// the session (a statement left unfinalized keeps the connection open).
+class SqliteTransactions {
+ public:
+  explicit SqliteTransactions(soci::session& session);
+  ~SqliteTransactions();
+  SqliteTransactions(const SqliteTransactions&) = delete;
+  SqliteTransactions& operator=(const SqliteTransactions&) = delete;
+  void Begin();
+  void Commit();
+
+ private:
+  struct Statements;
+  std::unique_ptr<Statements> statements_;
+};
 
 // Runs a script of several statements. SOCI's SQLite backend prepares only the first statement of a string,
 // so scripts go through the native handle (sqlite3_exec / PQexec). Throws std::runtime_error with the

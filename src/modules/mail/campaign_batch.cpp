@@ -2,6 +2,7 @@
 
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "db/database.hpp"
@@ -11,12 +12,6 @@
 namespace poste::mail {
 namespace {
 
-// The right side of a campaign message's Message-ID: the sender's domain.
-std::string DomainOf(const std::string& email) {
-  const auto at = email.rfind('@');
-  return at == std::string::npos ? std::string("localhost") : AsciiAddress(email).substr(at + 1);
-}
-
 std::string FirstProblem(const AppError& e) {
   if (!e.fields().empty()) return e.fields().front().field + ": " + e.fields().front().message;
   return e.what();
@@ -24,9 +19,23 @@ std::string FirstProblem(const AppError& e) {
 
 }  // namespace
 
+std::string MessageIdDomain(const Mailbox& from) {
+  const auto at = from.email.rfind('@');
+  return at == std::string::npos ? std::string("localhost") : AsciiAddress(from.email).substr(at + 1);
+}
+
 CampaignBatch::CampaignBatch(CampaignService& service, SentRecorder& recorder, const CampaignEngineOptions& options,
-                             const Campaign& campaign, std::int64_t job_id, const CampaignSender& sender)
-    : service_(service), recorder_(recorder), options_(options), campaign_(campaign), job_id_(job_id), sender_(sender) {
+                             const Campaign& campaign, std::int64_t job_id, const CampaignSender& sender,
+                             std::vector<CampaignRecipient> rows, ClaimRows claim,
+                             std::chrono::steady_clock::time_point claim_until)
+    : service_(service),
+      recorder_(recorder),
+      options_(options),
+      campaign_(campaign),
+      job_id_(job_id),
+      sender_(sender),
+      claim_(std::move(claim)),
+      claim_until_(claim_until) {
   const auto& hooks = service_.hooks();
   const Campaign& c = campaign_;
   compiled_ = CompiledTemplate::CompileForSending({c.subject, c.html, c.text});
@@ -37,33 +46,24 @@ CampaignBatch::CampaignBatch(CampaignService& service, SentRecorder& recorder, c
   common.from = sender_.from;
   common.headers = headers_;
   stencil_.emplace(common);
-  domain_ = DomainOf(sender_.from.email);
   envelope_from_ = AsciiAddress(sender_.from.email);
   last_check_ = last_flush_ = std::chrono::steady_clock::now();
+  if (rows.empty()) {
+    exhausted_ = true;
+  } else {
+    auto chunk = std::make_unique<Chunk>();
+    chunk->last_id = rows.back().id;
+    chunk->rows = std::move(rows);
+    chunk->items.resize(chunk->rows.size());
+    chunks_.push_back(std::move(chunk));
+  }
   builder_ = std::thread([this] { Build(); });
 }
 
-void CampaignBatch::Refill(std::vector<CampaignRecipient> rows) {
-  std::set<std::string> suppressed;
-  if (const auto& among = service_.hooks().suppressed_among) {
-    std::vector<std::string> emails;
-    for (const auto& r : rows) emails.push_back(r.email);
-    for (auto& e : among(campaign_.site_id, emails)) suppressed.insert(std::move(e));
-  }
-  std::lock_guard lock(built_mutex_);
-  // The builder is idle: it built every row of the last rows, which the lane took.
-  rows_ = std::move(rows);
-  items_.clear();
-  items_.resize(rows_.size());
-  suppressed_ = std::move(suppressed);
-  next_row_ = 0;
-  built_ = 0;
-  taken_ = 0;
-  ++generation_;
-  builder_cv_.notify_one();
-}
+CampaignBatch::~CampaignBatch() { StopBuilder(); }
 
-CampaignBatch::~CampaignBatch() {
+void CampaignBatch::StopBuilder() {
+  if (!builder_.joinable()) return;
   {
     std::lock_guard lock(built_mutex_);
     cancel_ = true;
@@ -72,44 +72,93 @@ CampaignBatch::~CampaignBatch() {
   builder_.join();
 }
 
+void CampaignBatch::Close() {
+  StopBuilder();
+  Flush();
+}
+
+void CampaignBatch::Exhaust(BatchEnd::Kind kind, std::exception_ptr error) {
+  std::lock_guard lock(built_mutex_);
+  exhausted_ = true;
+  exhausted_kind_ = kind;
+  exhausted_error_ = std::move(error);
+  built_cv_.notify_one();
+}
+
 void CampaignBatch::Build() {
-  for (std::uint64_t seen = 0;;) {
-    std::size_t count = 0;
-    {
-      std::unique_lock lock(built_mutex_);
-      builder_cv_.wait(lock, [&] { return cancel_ || generation_ != seen; });
-      if (cancel_) return;
-      seen = generation_;
-      count = rows_.size();
+  Chunk* chunk = nullptr;
+  {
+    std::lock_guard lock(built_mutex_);
+    if (exhausted_) return;
+    chunk = chunks_.front().get();
+  }
+  for (;;) {
+    // Read before the last row is published: the lane may free the chunk as soon as it took it.
+    const std::size_t end = chunk->first + chunk->rows.size();
+    const std::int64_t after_id = chunk->last_id;
+    try {
+      if (!BuildChunk(*chunk)) return;
+    } catch (...) {  // the suppression list could not be read
+      return Exhaust(BatchEnd::Kind::kStopped, std::current_exception());
     }
-    BuildRows(count);
+    {
+      std::vector<std::unique_ptr<Chunk>> retired;
+      std::lock_guard lock(built_mutex_);
+      retired.swap(retired_);  // freed when this block ends, after the lock
+    }
+    if (std::chrono::steady_clock::now() >= claim_until_) return Exhaust(BatchEnd::Kind::kDone);
+    std::optional<std::vector<CampaignRecipient>> rows;
+    try {
+      rows = claim_(after_id);
+    } catch (...) {
+      return Exhaust(BatchEnd::Kind::kStopped, std::current_exception());
+    }
+    if (!rows) return Exhaust(BatchEnd::Kind::kStopped);
+    if (rows->empty()) return Exhaust(BatchEnd::Kind::kDrained);
+    auto next = std::make_unique<Chunk>();
+    next->first = end;
+    next->last_id = rows->back().id;
+    next->rows = std::move(*rows);
+    next->items.resize(next->rows.size());
+    chunk = next.get();
+    std::lock_guard lock(built_mutex_);
+    chunks_.push_back(std::move(next));
   }
 }
 
-void CampaignBatch::BuildRows(std::size_t count) {
-  for (std::size_t i = 0; i < count && !cancel_; ++i) {
-    if (i >= taken_.load() + kAhead) {
+bool CampaignBatch::BuildChunk(Chunk& chunk) {
+  if (const auto& among = service_.hooks().suppressed_among) {
+    std::vector<std::string> emails;
+    emails.reserve(chunk.rows.size());
+    for (const auto& r : chunk.rows) emails.push_back(r.email);
+    for (auto& e : among(campaign_.site_id, emails)) chunk.suppressed.insert(std::move(e));
+  }
+  for (std::size_t i = 0; i < chunk.rows.size(); ++i) {
+    const std::size_t at = chunk.first + i;
+    if (cancel_) return false;
+    if (at >= taken_.load() + kAhead) {
       std::unique_lock lock(built_mutex_);
       builder_waiting_.store(true);
-      builder_cv_.wait(lock, [&] { return cancel_ || i < taken_.load() + kAhead / 2; });
+      builder_cv_.wait(lock, [&] { return cancel_ || at < taken_.load() + kAhead / 2; });
       builder_waiting_.store(false);
-      if (cancel_) return;
+      if (cancel_) return false;
     }
     try {
-      Build(rows_[i], items_[i]);
+      Build(chunk, chunk.rows[i], chunk.items[i]);
     } catch (...) {
-      items_[i].error = std::current_exception();
+      chunk.items[i].error = std::current_exception();
     }
-    built_.store(i + 1);
+    built_.store(at + 1);
     if (lane_waiting_.load()) {
       std::lock_guard lock(built_mutex_);
       built_cv_.notify_one();
     }
   }
+  return true;
 }
 
-void CampaignBatch::Build(CampaignRecipient& r, Item& item) const {
-  if (suppressed_.count(r.email) != 0) {
+void CampaignBatch::Build(const Chunk& chunk, CampaignRecipient& r, Item& item) const {
+  if (chunk.suppressed.count(r.email) != 0) {
     item.suppressed = true;
     return;
   }
@@ -127,8 +176,7 @@ void CampaignBatch::Build(CampaignRecipient& r, Item& item) const {
       m.list_unsubscribe_url = std::move(links.url);
       m.list_unsubscribe_mailto = std::move(links.mailto);
     }
-    // The same id for every try of this recipient: a receiver that got it twice can tell.
-    m.message_id = "c" + std::to_string(campaign_.id) + "." + std::to_string(r.id) + "@" + domain_;
+    m.message_id = r.message_id;  // given by the claim
     item.built = stencil_->Build(m);
     if (dkim_sign_) item.built.bytes.insert(0, dkim_sign_(m.from.email, item.built.bytes));
   } catch (const AppError& e) {
@@ -142,24 +190,61 @@ void CampaignBatch::Build(CampaignRecipient& r, Item& item) const {
   d.recipients = EnvelopeRecipients(m);
 }
 
-void CampaignBatch::WaitBuilt(std::size_t i) {
-  if (built_.load() > i) return;
+bool CampaignBatch::WaitBuilt(std::size_t i) {
+  if (built_.load() > i) return true;
   std::unique_lock lock(built_mutex_);
   lane_waiting_.store(true);
   if (builder_waiting_.load()) builder_cv_.notify_one();
-  built_cv_.wait(lock, [&] { return built_.load() > i; });
+  built_cv_.wait(lock, [&] { return built_.load() > i || exhausted_; });
   lane_waiting_.store(false);
+  if (built_.load() > i) return true;
+  // The builder stopped claiming; the rows it built before were all taken.
+  if (exhausted_error_) std::rethrow_exception(exhausted_error_);
+  Stop(exhausted_kind_);
+  return false;
 }
 
-std::size_t CampaignBatch::IndexOf(const Delivery& delivery) const {
-  // Deliveries point into items_: their index follows from the address.
-  const auto at = reinterpret_cast<std::uintptr_t>(&delivery);
-  const auto first = items_.empty() ? 0 : reinterpret_cast<std::uintptr_t>(&items_.front().delivery);
-  const std::size_t i = at >= first ? (at - first) / sizeof(Item) : items_.size();
-  if (i >= items_.size() || &items_[i].delivery != &delivery) {
-    throw std::logic_error("a delivery this batch did not hand out");
+CampaignBatch::Row CampaignBatch::RowAt(std::size_t i) {
+  if (lane_chunk_ == nullptr || i >= lane_chunk_->first + lane_chunk_->rows.size()) {
+    Chunk* previous = lane_chunk_;
+    {
+      std::lock_guard lock(built_mutex_);
+      const auto it = std::find_if(chunks_.begin(), chunks_.end(),
+                                   [&](const auto& c) { return c->first <= i && i < c->first + c->rows.size(); });
+      if (it == chunks_.end()) throw std::logic_error("a built row without its chunk");
+      lane_chunk_ = it->get();
+    }
+    live_.push_back(lane_chunk_);
+    if (previous != nullptr) FreeIfFinished(previous);
   }
-  return i;
+  return {lane_chunk_, i - lane_chunk_->first};
+}
+
+CampaignBatch::Row CampaignBatch::RowOf(const Delivery& delivery) const {
+  // Deliveries point into a chunk's items: the row follows from the address.
+  const auto at = reinterpret_cast<std::uintptr_t>(&delivery);
+  for (Chunk* chunk : live_) {
+    const auto first = reinterpret_cast<std::uintptr_t>(&chunk->items.front().delivery);
+    if (at < first) continue;
+    const std::size_t i = (at - first) / sizeof(Item);
+    if (i < chunk->items.size() && &chunk->items[i].delivery == &delivery) return {chunk, i};
+  }
+  throw std::logic_error("a delivery this batch did not hand out");
+}
+
+void CampaignBatch::GiveBack(const Row& row) {
+  ++row.chunk->given_back;
+  FreeIfFinished(row.chunk);
+}
+
+void CampaignBatch::FreeIfFinished(Chunk* chunk) {
+  // Every row of a chunk the lane has left is done: its memory goes.
+  if (chunk->given_back < chunk->rows.size() || chunk == lane_chunk_) return;
+  live_.erase(std::remove(live_.begin(), live_.end(), chunk), live_.end());
+  std::lock_guard lock(built_mutex_);
+  const auto it = std::find_if(chunks_.begin(), chunks_.end(), [&](const auto& c) { return c.get() == chunk; });
+  retired_.push_back(std::move(*it));  // freed by the builder: hundreds of rows' allocations, off the lane
+  chunks_.erase(it);
 }
 
 void CampaignBatch::Stop(BatchEnd::Kind kind, std::string reason, std::int64_t wait_ms) {
@@ -201,22 +286,25 @@ bool CampaignBatch::MayGoOn() {
 }
 
 const Delivery* CampaignBatch::Next() {
-  while (!stopped_ && next_row_ < rows_.size()) {
+  while (!stopped_) {
     if (!MayGoOn()) return nullptr;
-    const std::size_t i = next_row_++;
+    const std::size_t i = next_row_;
+    if (!WaitBuilt(i)) return nullptr;
+    next_row_ = i + 1;
     taken_.store(next_row_);
     if (builder_waiting_.load() && i + kAhead / 2 >= built_.load()) {
       std::lock_guard lock(built_mutex_);
       builder_cv_.notify_one();
     }
-    WaitBuilt(i);
-    CampaignRecipient& r = rows_[i];
-    Item& item = items_[i];
+    const Row row = RowAt(i);
+    CampaignRecipient& r = row.recipient();
+    Item& item = row.item();
     if (item.error) std::rethrow_exception(item.error);
     if (item.suppressed || !item.problem.empty()) {
       r.state = item.suppressed ? RecipientState::kSkipped : RecipientState::kFailed;
       r.last_error = item.suppressed ? "suppressed" : item.problem;
       Outcome(r);
+      GiveBack(row);
       continue;
     }
     while (sender_.reserve) {
@@ -239,13 +327,13 @@ std::vector<char> CampaignBatch::Commit(const std::vector<const Delivery*>& grou
   marks.reserve(group.size());
   const auto now = service_.Now();
   for (const Delivery* d : group) {
-    const std::size_t i = IndexOf(*d);
-    marks.push_back({campaign_.site_id, rows_[i].id, job_id_, items_[i].built.message_id, now});
+    const Row row = RowOf(*d);
+    marks.push_back({campaign_.site_id, row.recipient().id, job_id_, now});
   }
   recorder_.Record(marks);
   std::vector<char> ok(group.size(), 0);
   for (std::size_t i = 0; i < group.size(); ++i) {
-    items_[IndexOf(*group[i])].recorded = marks[i].recorded;
+    RowOf(*group[i]).item().recorded = marks[i].recorded;
     ok[i] = marks[i].recorded ? 1 : 0;
     // Paused and resumed, or cancelled, while this lane was sending: the rows are no longer this job's.
     if (!marks[i].recorded) Stop(BatchEnd::Kind::kStopped);
@@ -254,20 +342,18 @@ std::vector<char> CampaignBatch::Commit(const std::vector<const Delivery*>& grou
 }
 
 void CampaignBatch::Done(const Delivery& delivery, DeliveryResult result) {
-  const std::size_t i = IndexOf(delivery);
-  Item& item = items_[i];
-  CampaignRecipient& r = rows_[i];
+  const Row row = RowOf(delivery);
+  Item& item = row.item();
+  CampaignRecipient& r = row.recipient();
   // Recorded even after a stop: a row this job no longer holds is left alone by RecordOutcomes.
   r.attempts += 1;
-  r.message_id = item.built.message_id;
   r.provider_id = result.provider_message_id;
   std::optional<std::int64_t> retry_at;
   switch (result.outcome) {
     case DeliveryOutcome::kSent:
       if (!item.recorded) {  // a transport that did not commit: record it now
-        service_.db().Write([&](soci::session& s) {
-          campaign_store::MarkSent(s, campaign_.site_id, r.id, job_id_, item.built.message_id, service_.Now());
-        });
+        service_.db().Write(
+            [&](soci::session& s) { campaign_store::MarkSent(s, campaign_.site_id, r.id, job_id_, service_.Now()); });
       }
       r.state = RecipientState::kSent;
       r.sent_at = service_.Now();
@@ -291,12 +377,13 @@ void CampaignBatch::Done(const Delivery& delivery, DeliveryResult result) {
       break;
   }
   Outcome(r, retry_at);
-  item.message = {};  // what was sent is not needed any more (a batch holds hundreds of messages)
+  item.message = {};  // what was sent is not needed any more
   item.built = {};
   if (errors_in_a_row_ >= kPauseAfterErrors) {
     Stop(BatchEnd::Kind::kPause,
          "paused after " + std::to_string(errors_in_a_row_) + " failures in a row; the last: " + result.answer);
   }
+  GiveBack(row);
 }
 
 }  // namespace poste::mail

@@ -114,56 +114,57 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
   // This lane's share of the campaign's connections: none when fewer lanes carry them all.
   const int per_lane = sender.transport ? std::max(1, sender.transport->MaxConnections()) : 1;
   const int connections = campaign ? std::min(per_lane, campaign->parallel - lane.lane * per_lane) : 0;
-  // Claims the next rows, if the campaign still runs as this chain's run.
-  const auto claim = [&]() -> std::optional<std::vector<CampaignRecipient>> {
+  // Claims the rows after `after_id`, if the campaign still runs as this chain's run (nullopt when not).
+  // Called here first, then by the batch's builder while the lane sends.
+  const std::string domain = MessageIdDomain(sender.from);
+  const ClaimRows claim = [&db, &lane, &job, &current, &domain, connections, this](std::int64_t after_id) {
     std::optional<std::vector<CampaignRecipient>> rows;
     db.Write([&](soci::session& s) {
-      campaign = campaign_store::GetCampaign(s, lane.site_id, lane.campaign_id, true);
-      if (!current(campaign) || connections <= 0) {
-        if (campaign) campaign_store::ReleaseClaims(s, lane.site_id, lane.campaign_id, job.id);
-        return;
-      }
-      rows = campaign_store::Claim(s, lane.site_id, campaign->id, job.id, options_.batch_size, service_.Now());
+      const auto now = campaign_store::GetCampaign(s, lane.site_id, lane.campaign_id, true);
+      if (!current(now) || connections <= 0) return;
+      rows = campaign_store::Claim(s, lane.site_id, lane.campaign_id, job.id, options_.batch_size, service_.Now(),
+                                   after_id, domain);
     });
     return rows;
   };
+  const auto release = [&] {
+    db.Write([&](soci::session& s) { campaign_store::ReleaseClaims(s, lane.site_id, lane.campaign_id, job.id); });
+  };
+  auto rows = claim(0);
+  if (!rows) {
+    release();
+    DropSender(lane);  // a kept connection would stay open until the process ends
+    return;
+  }
+  if (rows->empty()) return FinishOrWait(lane, job);
   // One job sends claim after claim for a while (a new job for each claim cost a pause of the connections),
   // then queues the next, so that other jobs get their turn.
-  const auto until = std::chrono::steady_clock::now() + options_.job_slice;
   std::optional<CampaignBatch> batch;
-  for (;;) {
-    auto rows = claim();
-    if (!rows) {
-      DropSender(lane);  // a kept connection would stay open until the process ends
+  try {
+    batch.emplace(service_, recorder_, options_, *campaign, job.id, sender, std::move(*rows), claim,
+                  std::chrono::steady_clock::now() + options_.job_slice);
+  } catch (const AppError& e) {  // e.g. the site lost its domain: retrying cannot help until someone acts
+    return PauseFor(lane, job.id, "cannot send: " + FirstProblem(e));
+  }
+  sender.transport->SendAll(*batch, connections);
+  batch->Close();
+  const BatchEnd end = batch->end();
+  batch.reset();
+  if (end.kind == BatchEnd::Kind::kPause) return PauseFor(lane, job.id, end.reason);
+  // Rows still held: claimed ahead and not handed out, or left by an early stop.
+  release();
+  switch (end.kind) {
+    case BatchEnd::Kind::kDone:
+      KeepSender(*campaign, lane.lane, std::move(sender));
+      return QueueNext(lane, job, service_.Now(), "next");
+    case BatchEnd::Kind::kDrained:
+      return FinishOrWait(lane, job);
+    case BatchEnd::Kind::kLimits:
+      KeepSender(*campaign, lane.lane, std::move(sender));
+      return QueueNext(lane, job, service_.Now() + end.wait_ms, "limits");
+    case BatchEnd::Kind::kStopped:
+    case BatchEnd::Kind::kPause:
       return;
-    }
-    if (rows->empty()) return FinishOrWait(lane, job);
-    if (!batch) {
-      try {
-        batch.emplace(service_, recorder_, options_, *campaign, job.id, sender);
-      } catch (const AppError& e) {  // e.g. the site lost its domain: retrying cannot help until someone acts
-        return PauseFor(lane, job.id, "cannot send: " + FirstProblem(e));
-      }
-    }
-    batch->Refill(std::move(*rows));
-    sender.transport->SendAll(*batch, connections);
-    batch->Flush();
-    const auto& end = batch->end();
-    switch (end.kind) {
-      case BatchEnd::Kind::kDone:
-        if (std::chrono::steady_clock::now() < until) continue;
-        KeepSender(*campaign, lane.lane, std::move(sender));
-        return QueueNext(lane, job, service_.Now(), "next");
-      case BatchEnd::Kind::kStopped:
-        db.Write([&](soci::session& s) { campaign_store::ReleaseClaims(s, lane.site_id, lane.campaign_id, job.id); });
-        return;
-      case BatchEnd::Kind::kPause:
-        return PauseFor(lane, job.id, end.reason);
-      case BatchEnd::Kind::kLimits:
-        db.Write([&](soci::session& s) { campaign_store::ReleaseClaims(s, lane.site_id, lane.campaign_id, job.id); });
-        KeepSender(*campaign, lane.lane, std::move(sender));
-        return QueueNext(lane, job, service_.Now() + end.wait_ms, "limits");
-    }
   }
 }
 

@@ -3,10 +3,11 @@
 // holding connections of the account open between batches. The campaign's `parallel` connections are
 // split among its lanes by what the account's transport drives from one thread (SMTP: up to 16, so one lane
 // carries them all; HTTP APIs: one each, so `parallel` lanes); lanes left without a connection end at once.
-// A batch claims up to batch_size recipients and hands them to the transport (CampaignBatch); each
-// recipient is recorded as sent right before the end of its message goes out, so after a crash the job
-// that runs again sends exactly the recipients that did not get their message. After kPauseAfterErrors
-// failures in a row, the campaign pauses with the last error as the reason.
+// A batch job claims batch_size recipients at a time, for job_slice, and hands them to the transport
+// (CampaignBatch, which claims the next ones while the current ones go out); each recipient is recorded as sent right
+// before the end of its message goes out, so after a crash the job that runs again sends exactly the recipients that
+// did not get their message. After kPauseAfterErrors failures in a row, the campaign pauses with the last error as the
+// reason.
 #include <cstdint>
 #include <map>
 #include <mutex>

@@ -279,26 +279,32 @@ std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t s
 }
 
 std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
-                                     std::int64_t job_id, int limit, std::int64_t now_ms) {
+                                     std::int64_t job_id, int limit, std::int64_t now_ms, std::int64_t after_id,
+                                     const std::string& message_id_domain) {
   const auto dialect = db::DialectOf(s);
   {
     Query q(s);
     q.Execute("UPDATE mail_campaign_recipients SET state = 'claimed', claimed_by = " + q.Int(job_id) +
-              " WHERE id IN (SELECT id FROM mail_campaign_recipients WHERE campaign_id = " + q.Int(campaign_id) +
-              " AND site_id = " + q.Int(site_id) +
-              " AND state = 'pending' AND (retry_at IS NULL OR retry_at <= " + q.Int(now_ms) + ") ORDER BY id LIMIT " +
+              ", message_id = CASE WHEN message_id = '' THEN 'c' || CAST(campaign_id AS TEXT) || '.' ||"
+              " CAST(id AS TEXT) || '@' || " +
+              q.Text(message_id_domain) +
+              " ELSE message_id END"
+              " WHERE id IN (SELECT id FROM mail_campaign_recipients WHERE campaign_id = " +
+              q.Int(campaign_id) + " AND site_id = " + q.Int(site_id) + " AND state = 'pending' AND id > " +
+              q.Int(after_id) + " AND (retry_at IS NULL OR retry_at <= " + q.Int(now_ms) + ") ORDER BY id LIMIT " +
               std::to_string(std::max(limit, 0)) + std::string(db::ForUpdateSkipLocked(dialect)) + ")");
   }
   Query q(s);
   return RecipientsWhere(q,
                          "campaign_id = " + q.Int(campaign_id) + " AND site_id = " + q.Int(site_id) +
-                             " AND state = 'claimed' AND claimed_by = " + q.Int(job_id),
+                             " AND state = 'claimed' AND claimed_by = " + q.Int(job_id) + " AND id > " +
+                             q.Int(after_id),
                          " ORDER BY id LIMIT " + std::to_string(std::max(limit, 0)));
 }
 
 bool MarkSent(soci::session& s, std::int64_t site_id, std::int64_t recipient_id, std::int64_t job_id,
-              const std::string& message_id, std::int64_t now_ms) {
-  SentMark mark{site_id, recipient_id, job_id, message_id, now_ms};
+              std::int64_t now_ms) {
+  SentMark mark{site_id, recipient_id, job_id, now_ms};
   MarkSent(s, {&mark});
   return mark.recorded;
 }
@@ -309,24 +315,22 @@ namespace {
 struct MarkStatement {
   explicit MarkStatement(soci::session& s)
       : session(&s),
-        st((s.prepare << "UPDATE mail_campaign_recipients SET state = 'sent', message_id = :mid, sent_at = :now,"
+        st((s.prepare << "UPDATE mail_campaign_recipients SET state = 'sent', sent_at = :now,"
                          " attempts = attempts + 1, last_error = ''"
                          " WHERE id = :id AND site_id = :site AND state = 'claimed' AND claimed_by = :job",
-            soci::use(message_id), soci::use(now), soci::use(id), soci::use(site), soci::use(job))) {}
+            soci::use(now), soci::use(id), soci::use(site), soci::use(job))) {}
   void Mark(const std::vector<SentMark*>& marks) {
     for (SentMark* mark : marks) {
       site = mark->site_id;
       id = mark->recipient_id;
       job = mark->job_id;
       now = mark->now_ms;
-      message_id = mark->message_id;
       st.execute(true);
       mark->recorded = st.get_affected_rows() == 1;
     }
   }
   soci::session* session;
   long long site = 0, id = 0, job = 0, now = 0;
-  std::string message_id;
   soci::statement st;
 };
 

@@ -48,21 +48,25 @@ std::optional<CampaignRecipient> GetRecipient(soci::session& s, std::int64_t sit
 std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t site_id, std::int64_t campaign_id);
 
 // The rows a batch job works on: those it claimed before (a run of the same job that died) and then pending
-// rows claimed now for it, up to `limit` in all, in id order. PostgreSQL skips rows other jobs are claiming
-// (SKIP LOCKED); SQLite's single writer serialises the claims.
+// rows claimed now for it, up to `limit` in all, in id order, all after `after_id` (a job claiming again
+// while it sends passes the last id it holds, so that it never gets a row it is sending). PostgreSQL skips
+// rows other jobs are claiming (SKIP LOCKED); SQLite's single writer serialises the claims.
 // Pending rows waiting for a retry are not taken before their retry time.
+// A row claimed the first time gets its Message-ID, kept for every try: c<campaign>.<recipient>@<domain>
+// (so that a receiver that got it twice can tell, and a bounce finds its row). Written with the claim, which
+// writes hundreds of rows at once, instead of with each sent mark, which is on the sending path.
 std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
-                                     std::int64_t job_id, int limit, std::int64_t now_ms);
-// claimed -> sent with the message id (attempts + 1, no error), if the row is still claimed by the job;
+                                     std::int64_t job_id, int limit, std::int64_t now_ms, std::int64_t after_id,
+                                     const std::string& message_id_domain);
+// claimed -> sent (attempts + 1, no error), if the row is still claimed by the job;
 // whether it was.
 struct SentMark {
   std::int64_t site_id = 0, recipient_id = 0, job_id = 0;
-  std::string message_id;
   std::int64_t now_ms = 0;
   bool recorded = false;  // out: the row was still claimed by the job, and is now sent
 };
 bool MarkSent(soci::session& s, std::int64_t site_id, std::int64_t recipient_id, std::int64_t job_id,
-              const std::string& message_id, std::int64_t now_ms);
+              std::int64_t now_ms);
 // The same for several rows, with one prepared statement.
 void MarkSent(soci::session& s, const std::vector<SentMark*>& marks);
 // MarkSent on a campaign's hot path (a transaction for every few messages): the statement is prepared once

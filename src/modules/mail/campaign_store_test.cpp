@@ -35,7 +35,8 @@ class CampaignStoreTest : public testing::MailDbTest {
   }
 
   std::vector<CampaignRecipient> Claim(std::int64_t site, std::int64_t job) {
-    return db().WriteValue([&](soci::session& s) { return campaign_store::Claim(s, site, campaign_, job, 10, 5); });
+    return db().WriteValue(
+        [&](soci::session& s) { return campaign_store::Claim(s, site, campaign_, job, 10, 5, 0, "alpha.example"); });
   }
   CampaignRecipient Row(std::int64_t id) {
     return *db().ReadValue([&](soci::session& s) { return campaign_store::GetRecipient(s, site_a_, campaign_, id); });
@@ -50,7 +51,7 @@ TEST_P(CampaignStoreTest, AnotherSitesIdClaimsMarksAndReleasesNothing) {
   ASSERT_EQ(rows.size(), 3u);
   const auto id = rows[0].id;
   db().Write([&](soci::session& s) {
-    EXPECT_FALSE(campaign_store::MarkSent(s, site_b_, id, 7, "c1.1@alpha.example", 9));
+    EXPECT_FALSE(campaign_store::MarkSent(s, site_b_, id, 7, 9));
     campaign_store::ReleaseClaims(s, site_b_, campaign_, 7);
     campaign_store::ReleaseAllClaims(s, site_b_, campaign_);
     campaign_store::DeleteRecipients(s, site_b_, campaign_);
@@ -70,22 +71,20 @@ TEST_P(CampaignStoreTest, ASentMarkNeedsTheJobsClaimAndCountsTheAttempt) {
   const auto rows = Claim(site_a_, 7);
   ASSERT_EQ(rows.size(), 3u);
   campaign_store::SentMarker marker;
-  std::vector<campaign_store::SentMark> marks = {{site_a_, rows[0].id, 7, "c1.a@alpha.example", 11},
-                                                 {site_a_, rows[1].id, 8, "c1.b@alpha.example", 11}};
+  std::vector<campaign_store::SentMark> marks = {{site_a_, rows[0].id, 7, 11}, {site_a_, rows[1].id, 8, 11}};
   db().Write([&](soci::session& s) { marker.Mark(s, {&marks[0], &marks[1]}); });
   EXPECT_TRUE(marks[0].recorded);
   EXPECT_FALSE(marks[1].recorded);  // claimed by job 7, not 8
   // The same marker in a later transaction (SQLite: its statement kept): an already sent row is not marked
   // again, a claimed one is.
-  std::vector<campaign_store::SentMark> again = {{site_a_, rows[0].id, 7, "c1.a@alpha.example", 12},
-                                                 {site_a_, rows[2].id, 7, "c1.c@alpha.example", 12}};
+  std::vector<campaign_store::SentMark> again = {{site_a_, rows[0].id, 7, 12}, {site_a_, rows[2].id, 7, 12}};
   db().Write([&](soci::session& s) { marker.Mark(s, {&again[0], &again[1]}); });
   EXPECT_FALSE(again[0].recorded);
   EXPECT_TRUE(again[1].recorded);
 
   const auto sent = Row(rows[0].id);
   EXPECT_EQ(sent.state, RecipientState::kSent);
-  EXPECT_EQ(sent.message_id, "c1.a@alpha.example");
+  EXPECT_EQ(sent.message_id, "c" + std::to_string(campaign_) + "." + std::to_string(rows[0].id) + "@alpha.example");
   EXPECT_EQ(sent.sent_at, std::optional<std::int64_t>(11));
   EXPECT_EQ(sent.attempts, 1);
   EXPECT_EQ(Row(rows[1].id).state, RecipientState::kClaimed);
@@ -95,8 +94,8 @@ TEST_P(CampaignStoreTest, TheOutcomeOfASentRowWritesOnlyItsProviderId) {
   const auto rows = Claim(site_a_, 7);
   ASSERT_EQ(rows.size(), 3u);
   db().Write([&](soci::session& s) {
-    ASSERT_TRUE(campaign_store::MarkSent(s, site_a_, rows[0].id, 7, "c1.a@alpha.example", 11));
-    ASSERT_TRUE(campaign_store::MarkSent(s, site_a_, rows[1].id, 7, "c1.b@alpha.example", 11));
+    ASSERT_TRUE(campaign_store::MarkSent(s, site_a_, rows[0].id, 7, 11));
+    ASSERT_TRUE(campaign_store::MarkSent(s, site_a_, rows[1].id, 7, 11));
   });
   auto with_id = rows[0], without = rows[1], failed = rows[2];
   with_id.state = without.state = RecipientState::kSent;
@@ -116,6 +115,29 @@ TEST_P(CampaignStoreTest, TheOutcomeOfASentRowWritesOnlyItsProviderId) {
   EXPECT_EQ(Row(rows[2].id).last_error, "451 try later");
   EXPECT_EQ(db().ReadValue([&](soci::session& s) { return campaign_store::NextRetryAt(s, site_a_, campaign_); }),
             std::optional<std::int64_t>(99));
+}
+
+TEST_P(CampaignStoreTest, AClaimAfterAnIdTakesLaterRowsAndGivesEachItsMessageIdOnce) {
+  const auto claim = [&](int limit, std::int64_t after, const std::string& domain) {
+    return db().WriteValue(
+        [&](soci::session& s) { return campaign_store::Claim(s, site_a_, campaign_, 7, limit, 5, after, domain); });
+  };
+  const auto first = claim(1, 0, "alpha.example");
+  ASSERT_EQ(first.size(), 1u);
+  const auto id_of = [&](std::int64_t row) {
+    return "c" + std::to_string(campaign_) + "." + std::to_string(row) + "@alpha.example";
+  };
+  EXPECT_EQ(first[0].message_id, id_of(first[0].id));
+  // The job claims again while it sends the first row: it gets the two after it, not the first again.
+  const auto next = claim(10, first[0].id, "alpha.example");
+  ASSERT_EQ(next.size(), 2u);
+  EXPECT_GT(next[0].id, first[0].id);
+  EXPECT_EQ(next[1].message_id, id_of(next[1].id));
+  // Released and claimed again, by then from another domain: a row keeps the id of its first try.
+  db().Write([&](soci::session& s) { campaign_store::ReleaseClaims(s, site_a_, campaign_, 7); });
+  const auto again = claim(10, 0, "beta.example");
+  ASSERT_EQ(again.size(), 3u);
+  for (const auto& r : again) EXPECT_EQ(r.message_id, id_of(r.id));
 }
 
 POSTE_INSTANTIATE_DB_TEST(CampaignStoreTest);
