@@ -65,9 +65,10 @@ struct WebhooksConfig {
   std::vector<std::string> allow_private_targets;
 };
 
-// Sending mail (issue 5). SMTP accounts may reach public and private networks (a relay on the LAN is normal
-// for self-hosters) but not loopback, link-local (cloud metadata) or other special addresses unless listed
-// here: networks ("127.0.0.0/8"), addresses ("127.0.0.1") or host names ("relay.internal").
+// Sending mail (issue 5). SMTP accounts (and Gmail / Outlook accounts with their own smtp_host) may reach
+// public and private networks (a relay on the LAN is normal for self-hosters) but not loopback, link-local
+// (cloud metadata) or other special addresses unless listed here: networks ("127.0.0.0/8"), addresses
+// ("127.0.0.1") or host names ("relay.internal").
 struct MailConfig {
   std::vector<std::string> smtp_allow_targets;
   std::int64_t max_attempts = 6;  // sends of one message before a temporary failure becomes final

@@ -104,8 +104,9 @@ void Open(Session& s, const SmtpOptions& o) {
       Expect(wire->ReadReply(), 2);
       break;
     case SmtpAuth::kXoauth2: {
-      wire->Write("AUTH XOAUTH2 " + Base64("user=" + o.username + "\x01auth=Bearer " + o.bearer_token + "\x01\x01") +
-                  "\r\n");
+      // "\x01" "auth": one literal "\x01auth" would be the byte 0x1a then "uth" (hex escapes take every hex digit).
+      wire->Write("AUTH XOAUTH2 " +
+                  Base64("user=" + o.username + "\x01" + "auth=Bearer " + o.bearer_token + "\x01\x01") + "\r\n");
       SmtpReply reply = wire->ReadReply();
       if (reply.code == 334) {  // the error, as base64 JSON: an empty line ends the exchange with the final code
         wire->Write("\r\n");

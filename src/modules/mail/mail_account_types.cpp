@@ -36,11 +36,13 @@ const std::vector<SettingSpec>& Specs(std::string_view type) {
                                                {"secret_access_key", Kind::kSecret, true},
                                                {"endpoint", Kind::kString, false}};
   // refresh_token: pasted, or stored by the OAuth2 connection flow (mail_oauth_service); without it the
-  // account exists but cannot send until it is connected.
+  // account exists but cannot send until it is connected. smtp_host / smtp_port: another submission server
+  // than the provider's default (Outlook.com personal accounts use smtp-mail.outlook.com).
   static const std::vector<SettingSpec> oauth = {
       {"username", Kind::kString, true},      {"client_id", Kind::kString, true},
       {"client_secret", Kind::kSecret, true}, {"refresh_token", Kind::kSecret, false},
       {"token_url", Kind::kString, false},    {"authorization_url", Kind::kString, false},
+      {"smtp_host", Kind::kString, false},    {"smtp_port", Kind::kPort, false},
   };
   static const std::vector<SettingSpec> none;
   if (type == "smtp") return smtp;
@@ -185,10 +187,14 @@ void ValidateAccount(const Account& a, std::vector<FieldError>& errors) {
     const bool present = spec.kind == Kind::kSecret ? a.secrets.count(spec.name) > 0 : a.settings.contains(spec.name);
     if (!present) errors.push_back({SettingField(spec.name), "required", "required for a " + a.type + " account"});
   }
+  const bool oauth = a.type == "gmail" || a.type == "outlook";
+  if (const char* host_key = a.type == "smtp" ? "host"
+                             : oauth          ? "smtp_host"
+                                              : nullptr;
+      host_key && a.settings.contains(host_key) && !IsSmtpHost(a.settings[host_key].get<std::string>())) {
+    errors.push_back({SettingField(host_key), "invalid_format", "a host name or an IP address"});
+  }
   if (a.type == "smtp") {
-    if (a.settings.contains("host") && !IsSmtpHost(a.settings["host"].get<std::string>())) {
-      errors.push_back({"settings.host", "invalid_format", "a host name or an IP address"});
-    }
     const std::string auth = a.settings.value("auth", a.settings.contains("username") ? "plain" : "none");
     if ((auth == "plain" || auth == "login") && (!a.settings.contains("username") || !a.secrets.count("password"))) {
       errors.push_back({a.settings.contains("username") ? "settings.password" : "settings.username", "required",
@@ -205,8 +211,7 @@ void ValidateAccount(const Account& a, std::vector<FieldError>& errors) {
       errors.push_back({"settings.region", "invalid_format", "an AWS region such as eu-west-1"});
     }
   }
-  if ((a.type == "gmail" || a.type == "outlook") && a.settings.contains("username") &&
-      !IsValidAddress(a.settings["username"].get<std::string>())) {
+  if (oauth && a.settings.contains("username") && !IsValidAddress(a.settings["username"].get<std::string>())) {
     errors.push_back({"settings.username", "invalid_email", "the account's email address"});
   }
   for (const char* url_key : {"endpoint", "token_url", "authorization_url"}) {

@@ -125,13 +125,14 @@ std::unique_ptr<Transport> MakeTransport(const Account& account, const Transport
   if (type == "sendgrid" && settings.sendgrid) return settings.sendgrid(account);
   if (type == "ses" && settings.ses) return settings.ses(account);
   if ((type == "gmail" || type == "outlook") && settings.oauth_access_token) {
+    // The provider's submission server unless the account names another (smtp_host / smtp_port), always with
+    // STARTTLS, under the SMTP accounts' target policy (the defaults are public hosts).
     SmtpOptions o = BaseOptions(settings);
-    o.host = type == "gmail" ? "smtp.gmail.com" : "smtp.office365.com";
-    o.port = 587;
+    o.host = account.settings.value("smtp_host", type == "gmail" ? "smtp.gmail.com" : "smtp.office365.com");
+    o.port = static_cast<std::uint16_t>(account.settings.value("smtp_port", 587));
     o.tls = SmtpTls::kStartTls;
     o.auth = SmtpAuth::kXoauth2;
     o.username = account.settings.value("username", account.from.email);
-    o.policy = net::TargetPolicy();  // fixed public providers: public addresses only
     return std::make_unique<OAuthSmtpTransport>(account, std::move(o), settings.oauth_access_token);
   }
   return std::make_unique<UnavailableTransport>(type);

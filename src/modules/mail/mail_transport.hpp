@@ -1,8 +1,9 @@
 #pragma once
 // From a mail account to the Transport that sends through it: the one switch on the account's type.
 //
-// SMTP, Gmail and Outlook (SMTP with XOAUTH2 on smtp.gmail.com:587 / smtp.office365.com:587) and the local
-// outbox are built here. SendGrid, Amazon SES and the OAuth2 access tokens of Gmail / Outlook come from
+// SMTP, Gmail and Outlook (SMTP with STARTTLS and XOAUTH2 on smtp.gmail.com:587 / smtp.office365.com:587, or
+// the account's smtp_host / smtp_port, under smtp_policy like SMTP accounts) and the local outbox are built
+// here. SendGrid, Amazon SES and the OAuth2 access tokens of Gmail / Outlook come from
 // lib/mail's provider transports, plugged in through TransportSettings' hooks when the app is wired; a hook
 // left empty makes a transport that answers every Send and Check with a permanent "type not available yet".
 #include <chrono>
