@@ -117,15 +117,20 @@ void CampaignEngine::HandleBatch(const jobs::Job& job) {
   // Claims the rows after `after_id`, if the campaign still runs as this chain's run (nullopt when not).
   // Called here first, then by the batch's builder while the lane sends.
   const std::string domain = MessageIdDomain(sender.from);
-  const ClaimRows claim = [&db, &lane, &job, &current, &domain, connections, this](std::int64_t after_id) {
-    std::optional<std::vector<CampaignRecipient>> rows;
+  const ClaimRows claim = [&db, &lane, &job, &current, &domain, connections,
+                           this](std::int64_t after_id) -> std::optional<std::vector<CampaignRecipient>> {
+    bool claimed = false;
     db.Write([&](soci::session& s) {
       const auto now = campaign_store::GetCampaign(s, lane.site_id, lane.campaign_id, true);
       if (!current(now) || connections <= 0) return;
-      rows = campaign_store::Claim(s, lane.site_id, lane.campaign_id, job.id, options_.batch_size, service_.Now(),
-                                   after_id, domain);
+      campaign_store::Claim(s, lane.site_id, lane.campaign_id, job.id, options_.batch_size, service_.Now(), after_id,
+                            domain);
+      claimed = true;
     });
-    return rows;
+    if (!claimed) return std::nullopt;
+    return db.ReadValue([&](soci::session& s) {
+      return campaign_store::ClaimedRows(s, lane.site_id, lane.campaign_id, job.id, after_id, options_.batch_size);
+    });
   };
   const auto release = [&] {
     db.Write([&](soci::session& s) { campaign_store::ReleaseClaims(s, lane.site_id, lane.campaign_id, job.id); });

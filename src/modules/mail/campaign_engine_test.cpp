@@ -79,6 +79,14 @@ class CampaignEngineTest : public testing::MailDbTest {
     service_ = std::make_unique<CampaignService>(db(), *queue_, std::move(hooks));
   }
 
+  void TearDown() override {
+    // Before the database: the engine's sent marker holds a statement prepared on SQLite's writer.
+    engine_.reset();
+    service_.reset();
+    queue_.reset();
+    MailDbTest::TearDown();
+  }
+
   void MakeEngine(CampaignEngineOptions options) {
     engine_ = std::make_unique<CampaignEngine>(*service_, *queue_, options);
   }

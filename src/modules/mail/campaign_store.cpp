@@ -278,22 +278,22 @@ std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t s
   return rows.front();
 }
 
-std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
-                                     std::int64_t job_id, int limit, std::int64_t now_ms, std::int64_t after_id,
-                                     const std::string& message_id_domain) {
-  const auto dialect = db::DialectOf(s);
-  {
-    Query q(s);
-    q.Execute("UPDATE mail_campaign_recipients SET state = 'claimed', claimed_by = " + q.Int(job_id) +
-              ", message_id = CASE WHEN message_id = '' THEN 'c' || CAST(campaign_id AS TEXT) || '.' ||"
-              " CAST(id AS TEXT) || '@' || " +
-              q.Text(message_id_domain) +
-              " ELSE message_id END"
-              " WHERE id IN (SELECT id FROM mail_campaign_recipients WHERE campaign_id = " +
-              q.Int(campaign_id) + " AND site_id = " + q.Int(site_id) + " AND state = 'pending' AND id > " +
-              q.Int(after_id) + " AND (retry_at IS NULL OR retry_at <= " + q.Int(now_ms) + ") ORDER BY id LIMIT " +
-              std::to_string(std::max(limit, 0)) + std::string(db::ForUpdateSkipLocked(dialect)) + ")");
-  }
+void Claim(soci::session& s, std::int64_t site_id, std::int64_t campaign_id, std::int64_t job_id, int limit,
+           std::int64_t now_ms, std::int64_t after_id, const std::string& message_id_domain) {
+  Query q(s);
+  q.Execute("UPDATE mail_campaign_recipients SET state = 'claimed', claimed_by = " + q.Int(job_id) +
+            ", message_id = CASE WHEN message_id = '' THEN 'c' || CAST(campaign_id AS TEXT) || '.' ||"
+            " CAST(id AS TEXT) || '@' || " +
+            q.Text(message_id_domain) +
+            " ELSE message_id END"
+            " WHERE id IN (SELECT id FROM mail_campaign_recipients WHERE campaign_id = " +
+            q.Int(campaign_id) + " AND site_id = " + q.Int(site_id) + " AND state = 'pending' AND id > " +
+            q.Int(after_id) + " AND (retry_at IS NULL OR retry_at <= " + q.Int(now_ms) + ") ORDER BY id LIMIT " +
+            std::to_string(std::max(limit, 0)) + std::string(db::ForUpdateSkipLocked(db::DialectOf(s))) + ")");
+}
+
+std::vector<CampaignRecipient> ClaimedRows(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
+                                           std::int64_t job_id, std::int64_t after_id, int limit) {
   Query q(s);
   return RecipientsWhere(q,
                          "campaign_id = " + q.Int(campaign_id) + " AND site_id = " + q.Int(site_id) +

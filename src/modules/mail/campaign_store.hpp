@@ -47,17 +47,19 @@ std::optional<CampaignRecipient> GetRecipient(soci::session& s, std::int64_t sit
                                               std::int64_t id);
 std::optional<CampaignRecipient> FirstRecipient(soci::session& s, std::int64_t site_id, std::int64_t campaign_id);
 
-// The rows a batch job works on: those it claimed before (a run of the same job that died) and then pending
-// rows claimed now for it, up to `limit` in all, in id order, all after `after_id` (a job claiming again
-// while it sends passes the last id it holds, so that it never gets a row it is sending). PostgreSQL skips
-// rows other jobs are claiming (SKIP LOCKED); SQLite's single writer serialises the claims.
-// Pending rows waiting for a retry are not taken before their retry time.
-// A row claimed the first time gets its Message-ID, kept for every try: c<campaign>.<recipient>@<domain>
-// (so that a receiver that got it twice can tell, and a bounce finds its row). Written with the claim, which
-// writes hundreds of rows at once, instead of with each sent mark, which is on the sending path.
-std::vector<CampaignRecipient> Claim(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
-                                     std::int64_t job_id, int limit, std::int64_t now_ms, std::int64_t after_id,
-                                     const std::string& message_id_domain);
+// Claims for a batch job up to `limit` pending rows after `after_id`, in id order (a job claiming again while
+// it sends passes the last id it holds). PostgreSQL skips rows other jobs are claiming (SKIP LOCKED);
+// SQLite's single writer serialises the claims. Pending rows waiting for a retry are not taken before their
+// retry time. A row claimed the first time gets its Message-ID, kept for every try:
+// c<campaign>.<recipient>@<domain> (so that a receiver that got it twice can tell, and a bounce finds its
+// row); written with the claim, hundreds of rows at once, instead of with each sent mark, on the sending path.
+void Claim(soci::session& s, std::int64_t site_id, std::int64_t campaign_id, std::int64_t job_id, int limit,
+           std::int64_t now_ms, std::int64_t after_id, const std::string& message_id_domain);
+// The rows the job holds after `after_id`, up to `limit`, in id order: those it claimed before (a run of the
+// same job that died) and those Claim just took. Read after the claim's transaction, so that SQLite's writer
+// is held for the UPDATE only (a campaign's sent marks wait for it).
+std::vector<CampaignRecipient> ClaimedRows(soci::session& s, std::int64_t site_id, std::int64_t campaign_id,
+                                           std::int64_t job_id, std::int64_t after_id, int limit);
 // claimed -> sent (attempts + 1, no error), if the row is still claimed by the job;
 // whether it was.
 struct SentMark {

@@ -35,8 +35,9 @@ class CampaignStoreTest : public testing::MailDbTest {
   }
 
   std::vector<CampaignRecipient> Claim(std::int64_t site, std::int64_t job) {
-    return db().WriteValue(
-        [&](soci::session& s) { return campaign_store::Claim(s, site, campaign_, job, 10, 5, 0, "alpha.example"); });
+    db().Write([&](soci::session& s) { campaign_store::Claim(s, site, campaign_, job, 10, 5, 0, "alpha.example"); });
+    return db().ReadValue(
+        [&](soci::session& s) { return campaign_store::ClaimedRows(s, site, campaign_, job, 0, 10); });
   }
   CampaignRecipient Row(std::int64_t id) {
     return *db().ReadValue([&](soci::session& s) { return campaign_store::GetRecipient(s, site_a_, campaign_, id); });
@@ -119,8 +120,9 @@ TEST_P(CampaignStoreTest, TheOutcomeOfASentRowWritesOnlyItsProviderId) {
 
 TEST_P(CampaignStoreTest, AClaimAfterAnIdTakesLaterRowsAndGivesEachItsMessageIdOnce) {
   const auto claim = [&](int limit, std::int64_t after, const std::string& domain) {
-    return db().WriteValue(
-        [&](soci::session& s) { return campaign_store::Claim(s, site_a_, campaign_, 7, limit, 5, after, domain); });
+    db().Write([&](soci::session& s) { campaign_store::Claim(s, site_a_, campaign_, 7, limit, 5, after, domain); });
+    return db().ReadValue(
+        [&](soci::session& s) { return campaign_store::ClaimedRows(s, site_a_, campaign_, 7, after, limit); });
   };
   const auto first = claim(1, 0, "alpha.example");
   ASSERT_EQ(first.size(), 1u);
