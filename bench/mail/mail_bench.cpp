@@ -161,6 +161,45 @@ void BM_Stencil(benchmark::State& state) {
 }
 BENCHMARK(BM_Stencil);
 
+// A campaign's way (CampaignBatch::Build): CompileForSending without a text part, the stencil, a Message-ID and
+// unsubscribe links given. This newsletter has tags in a link and in <title>: its text is derived from each
+// rendered HTML.
+void BM_CampaignMessage(benchmark::State& state) {
+  auto t = CompiledTemplate::CompileForSending({"{{first_name}}, les nouvelles de {{month}}", NewsletterHtml(), ""});
+  const auto& data = Data();
+  const poste::mail::MessageStencil stencil(Envelope(data[0], {}));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const auto& r = data[i % data.size()];
+    OutgoingMessage m = Envelope(r, t.Render(r));
+    m.message_id = "c42." + std::to_string(i++) + "@example.com";
+    benchmark::DoNotOptimize(stencil.Build(m));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_CampaignMessage);
+
+// The same with a template whose tags are all in the text: its text part is derived once, when compiled.
+void BM_CampaignMessage_TextDerivedOnce(benchmark::State& state) {
+  std::string html = NewsletterHtml();
+  for (const std::string tag : {"{{subject}}", "?utm_campaign={{campaign}}&amp;uid={{uid}}", "{{unsubscribe_url}}",
+                                "{{#products}}", "{{/products}}", "{{#vip}}", "{{/vip}}"}) {
+    for (auto at = html.find(tag); at != std::string::npos; at = html.find(tag)) html.erase(at, tag.size());
+  }
+  auto t = CompiledTemplate::CompileForSending({"{{first_name}}, les nouvelles de {{month}}", html, ""});
+  const auto& data = Data();
+  const poste::mail::MessageStencil stencil(Envelope(data[0], {}));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const auto& r = data[i % data.size()];
+    OutgoingMessage m = Envelope(r, t.Render(r));
+    m.message_id = "c42." + std::to_string(i++) + "@example.com";
+    benchmark::DoNotOptimize(stencil.Build(m));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_CampaignMessage_TextDerivedOnce);
+
 void BM_HtmlToText(benchmark::State& state) {
   auto t = CompiledTemplate::Compile({"", NewsletterHtml(), ""});
   std::string html = t.Render(Data()[0]).html;

@@ -169,6 +169,13 @@ void CheckMailbox(const Mailbox& mailbox, std::string_view field, std::vector<Fi
   CheckDisplayName(mailbox.name, Field(field, "name"), errors);
 }
 
+bool IsValidMailbox(const Mailbox& mailbox) {
+  std::vector<FieldError> errors;  // allocates only when a problem is found
+  CheckAddress(mailbox.email, {}, errors);
+  CheckDisplayName(mailbox.name, {}, errors);
+  return errors.empty();
+}
+
 void CheckDisplayName(std::string_view name, std::string_view field, std::vector<FieldError>& errors) {
   std::size_t before = errors.size();
   CheckHeaderValue(name, field, errors, kMaxDisplayName * 4);

@@ -40,6 +40,8 @@ Mailbox ParseMailbox(std::string_view text, std::string_view field);
 
 // Checks a mailbox built from separate fields (JSON {"email", "name"}); `field` prefixes "email" / "name".
 void CheckMailbox(const Mailbox& mailbox, std::string_view field, std::vector<FieldError>& errors);
+// Whether CheckMailbox finds nothing wrong (without making the fields' names).
+bool IsValidMailbox(const Mailbox& mailbox);
 
 // A display name: valid UTF-8, no control characters (CR/LF/NUL are "header_injection"), at most
 // kMaxDisplayName characters.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace poste::mail {
 namespace {
@@ -103,6 +104,36 @@ TEST(MailAddress, ChecksMailboxFieldsSeparately) {
   EXPECT_EQ(errors[0].code, "invalid_email");
   EXPECT_EQ(errors[1].field, "from.name");
   EXPECT_EQ(errors[1].code, "header_injection");
+}
+
+TEST(MailAddress, IsValidMailboxAgreesWithCheckMailbox) {
+  const std::vector<std::string> emails = {"a@example.org",
+                                           "",
+                                           " ",
+                                           "bad",
+                                           "a@b",
+                                           "a\r\n@example.org",
+                                           "ü@example.org",
+                                           "a@bücher.de",
+                                           "a@-x.com",
+                                           std::string(300, 'a') + "@x.org"};
+  const std::vector<std::string> names = {"",
+                                          "Ann",
+                                          "Chloé",
+                                          "Evil\r\nBcc: x",
+                                          "tab\tok",
+                                          "\x01",
+                                          "\xff",
+                                          std::string(201, 'n'),
+                                          std::string(200, 'n'),
+                                          "line\xE2\x80\xA8sep"};
+  for (const auto& email : emails) {
+    for (const auto& name : names) {
+      std::vector<FieldError> errors;
+      CheckMailbox({name, email}, "to[0]", errors);
+      EXPECT_EQ(IsValidMailbox({name, email}), errors.empty()) << name << " <" << email << ">";
+    }
+  }
 }
 
 TEST(MailHeader, ValuesRefuseLineBreaksAndControls) {

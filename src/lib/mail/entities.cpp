@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "lib/validate/ascii.hpp"
+#include "lib/validate/text.hpp"
 
 namespace poste::mail {
 
@@ -14,22 +15,6 @@ namespace ascii = validate::ascii;
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
 constexpr std::size_t kMaxEntityName = 32;
-
-// Length of the valid UTF-8 sequence at s[i], or 0 (RFC 3629, Unicode table 3-7).
-std::size_t SequenceLength(std::string_view s, std::size_t i) {
-  auto at = [&](std::size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0x100u; };
-  unsigned c = at(0);
-  auto cont = [&](std::size_t k, unsigned lo = 0x80, unsigned hi = 0xbf) { return at(k) >= lo && at(k) <= hi; };
-  if (c < 0x80) return 1;
-  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
-  if (c == 0xe0) return cont(1, 0xa0) && cont(2) ? 3 : 0;
-  if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) return cont(1) && cont(2) ? 3 : 0;
-  if (c == 0xed) return cont(1, 0x80, 0x9f) && cont(2) ? 3 : 0;
-  if (c == 0xf0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
-  if (c >= 0xf1 && c <= 0xf3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
-  if (c == 0xf4) return cont(1, 0x80, 0x8f) && cont(2) && cont(3) ? 4 : 0;
-  return 0;
-}
 
 void AppendUtf8(std::string& out, uint32_t cp) {
   if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
@@ -102,16 +87,21 @@ std::size_t DecodeOne(std::string_view text, std::size_t i, std::string& out) {
 std::string SanitizeUtf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
+  std::size_t run = 0;  // the start of the valid bytes not yet copied: copied in one piece
   for (std::size_t i = 0; i < text.size();) {
-    auto n = SequenceLength(text, i);
-    if (n == 0) {
-      out += kReplacement;
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
       ++i;
-    } else {
-      out.append(text.substr(i, n));
-      i += n;
+      continue;
     }
+    const std::size_t n = validate::Utf8SequenceLength(text, i);
+    if (n > 0) {
+      i += n;
+      continue;
+    }
+    out.append(text.substr(run, i - run)).append(kReplacement);
+    run = ++i;
   }
+  out.append(text.substr(run));
   return out;
 }
 
@@ -136,13 +126,12 @@ std::string DecodeEntities(std::string_view text) {
 std::string ToLf(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\r') {
-      out.push_back('\n');
-      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
-    } else {
-      out.push_back(text[i]);
-    }
+  for (std::size_t start = 0; start < text.size();) {
+    const std::size_t cr = text.find('\r', start);
+    out.append(text.substr(start, cr == std::string_view::npos ? std::string_view::npos : cr - start));
+    if (cr == std::string_view::npos) break;
+    out.push_back('\n');
+    start = cr + (cr + 1 < text.size() && text[cr + 1] == '\n' ? 2 : 1);
   }
   return out;
 }

@@ -22,5 +22,28 @@ TEST(SanitizeUtf8, ReplacesEachInvalidSequence) {
   EXPECT_EQ(SanitizeUtf8("\xF4\x90\x80\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // > U+10FFFF
 }
 
+TEST(SanitizeUtf8, KeepsValidRunsAroundEachReplacement) {
+  EXPECT_EQ(SanitizeUtf8(""), "");
+  EXPECT_EQ(SanitizeUtf8("\xff"), "\xEF\xBF\xBD");
+  EXPECT_EQ(SanitizeUtf8("\xff"
+                         "ab\xfe"),
+            "\xEF\xBF\xBD"
+            "ab"
+            "\xEF\xBF\xBD");
+  EXPECT_EQ(SanitizeUtf8("é\xc3"), "é\xEF\xBF\xBD");                  // cut at the end
+  EXPECT_EQ(SanitizeUtf8("\xe2\x82€"), "\xEF\xBF\xBD\xEF\xBF\xBD€");  // cut, then a whole one
+  const std::string long_valid = std::string(5000, 'x') + "日本語" + std::string(5000, 'y');
+  EXPECT_EQ(SanitizeUtf8(long_valid), long_valid);
+}
+
+TEST(ToLf, TurnsEachLineEndIntoOneLf) {
+  EXPECT_EQ(ToLf(""), "");
+  EXPECT_EQ(ToLf("no line end"), "no line end");
+  EXPECT_EQ(ToLf("a\r\nb\rc\nd"), "a\nb\nc\nd");
+  EXPECT_EQ(ToLf("\r\r\n\n\r"), "\n\n\n\n");
+  EXPECT_EQ(ToLf("end\r"), "end\n");
+  EXPECT_EQ(ToLf(std::string(3000, '\r')), std::string(3000, '\n'));
+}
+
 }  // namespace
 }  // namespace poste::mail

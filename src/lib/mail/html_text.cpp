@@ -1,12 +1,15 @@
 #include "lib/mail/html_text.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
 #include "lib/mail/entities.hpp"
 #include "lib/mail/html_scan.hpp"
 #include "lib/validate/ascii.hpp"
+#include "lib/validate/text.hpp"
 
 namespace poste::mail {
 
@@ -24,15 +27,110 @@ std::size_t Width(std::string_view s) {
   return n;
 }
 
+// The elements the converter treats apart, found with their flags (InfoOf).
+enum class Element : unsigned char { kOther, kA, kUl, kOl, kLi, kBlockquote, kPre, kCell, kBr, kImg, kHr };
+
 struct Open {
-  std::string name;
+  Element element = Element::kOther;
   std::string href;
   int counter = 0;         // items so far in an <ol>
   std::size_t indent = 0;  // width of an <li>'s marker
 };
 
-bool IsAny(std::string_view name, std::initializer_list<std::string_view> names) {
-  return std::find(names.begin(), names.end(), name) != names.end();
+// What the converter does with an element, looked up once per tag (InfoOf).
+enum TagFlag : unsigned {
+  kParagraph = 1,  // a block set off by blank lines
+  kBlock = 2,      // a block on lines of its own (paragraphs too)
+  kRawText = 4,    // its content is not shown
+  kTracked = 8,    // kept on the open-element stack: links, lists, list items, quotes, pre
+};
+
+// A name's length and first seven bytes as one number: the lookup compares numbers, then one name.
+constexpr std::uint64_t KeyOf(std::string_view name) {
+  std::uint64_t key = name.size() & 0xff;
+  for (std::size_t i = 0; i < 7 && i < name.size(); ++i) {
+    key |= std::uint64_t{static_cast<unsigned char>(name[i])} << (8 * (i + 1));
+  }
+  return key;
+}
+
+struct TagEntry {
+  std::uint64_t key;
+  std::string_view name;
+  unsigned flags;
+  Element element = Element::kOther;
+};
+
+struct TagInfo {
+  unsigned flags = 0;
+  Element element = Element::kOther;
+};
+
+TagInfo InfoOf(std::string_view name) {
+  constexpr unsigned kPara = kParagraph | kBlock;
+  static constexpr auto kTags = [] {
+    std::array<TagEntry, 48> tags = {{
+        {0, "a", kTracked, Element::kA},
+        {0, "address", kBlock},
+        {0, "article", kBlock},
+        {0, "aside", kBlock},
+        {0, "blockquote", kPara | kTracked, Element::kBlockquote},
+        {0, "body", kBlock},
+        {0, "br", 0, Element::kBr},
+        {0, "caption", kBlock},
+        {0, "center", kBlock},
+        {0, "dd", kBlock},
+        {0, "div", kBlock},
+        {0, "dl", kPara},
+        {0, "dt", kBlock},
+        {0, "fieldset", kBlock},
+        {0, "figcaption", kBlock},
+        {0, "figure", kPara},
+        {0, "footer", kBlock},
+        {0, "form", kBlock},
+        {0, "h1", kPara},
+        {0, "h2", kPara},
+        {0, "h3", kPara},
+        {0, "h4", kPara},
+        {0, "h5", kPara},
+        {0, "h6", kPara},
+        {0, "head", kRawText},
+        {0, "header", kBlock},
+        {0, "hr", kPara, Element::kHr},
+        {0, "img", 0, Element::kImg},
+        {0, "li", kBlock | kTracked, Element::kLi},
+        {0, "main", kBlock},
+        {0, "nav", kBlock},
+        {0, "ol", kPara | kTracked, Element::kOl},
+        {0, "p", kPara},
+        {0, "pre", kPara | kTracked, Element::kPre},
+        {0, "script", kRawText},
+        {0, "section", kBlock},
+        {0, "style", kRawText},
+        {0, "table", kPara},
+        {0, "tbody", kBlock},
+        {0, "td", 0, Element::kCell},
+        {0, "template", kRawText},
+        {0, "tfoot", kBlock},
+        {0, "th", 0, Element::kCell},
+        {0, "thead", kBlock},
+        {0, "title", kRawText},
+        {0, "tr", kBlock},
+        {0, "ul", kPara | kTracked, Element::kUl},
+        {0, "xml", kRawText},
+    }};
+    for (auto& t : tags) t.key = KeyOf(t.name);
+    std::sort(tags.begin(), tags.end(), [](const TagEntry& a, const TagEntry& b) { return a.key < b.key; });
+    return tags;
+  }();
+  static_assert(std::adjacent_find(kTags.begin(), kTags.end(),
+                                   [](const TagEntry& a, const TagEntry& b) { return a.key == b.key; }) == kTags.end(),
+                "each name has its own key");
+  const std::uint64_t key = KeyOf(name);
+  const auto it =
+      std::lower_bound(kTags.begin(), kTags.end(), key, [](const TagEntry& e, std::uint64_t k) { return e.key < k; });
+  if (it == kTags.end() || it->key != key || it->name != name) return {};
+  return {it->flags, it->element};
 }
 
 class Converter {
@@ -40,7 +138,7 @@ class Converter {
   std::string Run(std::string_view html);
 
  private:
-  void Tag(const HtmlTag& tag);
+  void Tag(const HtmlTag& tag, TagInfo info);
   void Text(std::string_view text);
   void PreText(std::string_view text);
   void Word(std::string_view word);
@@ -62,7 +160,7 @@ class Converter {
   void EndLine();
   std::string Prefix(bool blank = false);
   bool ListIsNested() const;
-  void Close(std::string_view name);
+  void Close(Element element);
   bool InPre() const { return pres_ > 0; }
 
   std::string out_;
@@ -73,6 +171,7 @@ class Converter {
   int trailing_ = 0;      // line ends at the end of out_
   bool space_ = false;    // a space is due before the next word
   std::string word_;
+  bool word_has_c2_ = false;      // word_ may hold a no-break space (C2 A0)
   std::string marker_;            // the "- " or "3. " of a list item whose first line has not started
   std::size_t blank_quotes_ = 0;  // the quotes a pending blank line shows
   std::vector<Open> open_;
@@ -89,13 +188,13 @@ std::string Converter::Prefix(bool blank) {
   std::size_t levels = 0;
   std::size_t last_item = open_.size();
   for (std::size_t i = 0; i < open_.size(); ++i) {
-    if (open_[i].name == "li") last_item = i;
+    if (open_[i].element == Element::kLi) last_item = i;
   }
   for (std::size_t i = 0; i < open_.size() && levels < kMaxIndent; ++i) {
-    if (open_[i].name == "blockquote") {
+    if (open_[i].element == Element::kBlockquote) {
       prefix += "> ";
       ++levels;
-    } else if (open_[i].name == "li" && !blank) {
+    } else if (open_[i].element == Element::kLi && !blank) {
       prefix += (i == last_item && !marker_.empty()) ? marker_ : std::string(open_[i].indent, ' ');
       ++levels;
     }
@@ -108,9 +207,9 @@ std::string Converter::Prefix(bool blank) {
 
 bool Converter::ListIsNested() const {
   for (std::size_t i = open_.size(); i-- > 0;) {
-    if (open_[i].name == "ul" || open_[i].name == "ol") {
+    if (open_[i].element == Element::kUl || open_[i].element == Element::kOl) {
       return std::any_of(open_.begin(), open_.begin() + static_cast<std::ptrdiff_t>(i),
-                         [](const Open& o) { return o.name == "li"; });
+                         [](const Open& o) { return o.element == Element::kLi; });
     }
   }
   return false;
@@ -135,7 +234,8 @@ void Converter::StartLine() {
 
 void Converter::EndLine() {
   while (!line_.empty() && line_.back() == ' ') line_.pop_back();
-  out_ += line_ + "\n";
+  out_ += line_;
+  out_ += '\n';
   line_.clear();
   width_ = 0;
   content_ = false;
@@ -173,24 +273,61 @@ void Converter::Word(std::string_view word) {
 
 void Converter::FlushWord() {
   if (word_.empty()) return;
-  std::string word = std::move(word_);
-  word_.clear();
   // A no-break space keeps words together for wrapping and is written as a plain space.
-  for (auto p = word.find("\xC2\xA0"); p != std::string::npos; p = word.find("\xC2\xA0", p)) word.replace(p, 2, " ");
-  Word(word);
+  if (word_has_c2_) {
+    for (auto p = word_.find("\xC2\xA0"); p != std::string::npos; p = word_.find("\xC2\xA0", p)) {
+      word_.replace(p, 2, " ");
+    }
+  }
+  Word(word_);  // Word does not touch word_
+  word_.clear();
+  word_has_c2_ = false;
 }
 
 void Converter::Text(std::string_view text) {
   if (InPre()) return PreText(text);
-  std::string decoded = DecodeEntities(text);
-  for (char c : decoded) {
-    auto u = static_cast<unsigned char>(c);
-    if (ascii::IsSpace(c)) {
+  std::string decoded;
+  if (text.find('&') != std::string_view::npos) {
+    decoded = DecodeEntities(text);
+    text = decoded;
+  }
+  // What each byte is to a word: a space ends it, a control is dropped, C2 may start a no-break space.
+  enum : unsigned char { kWord, kSpace, kControl, kC2 };
+  static constexpr auto kClass = [] {
+    std::array<unsigned char, 256> classes{};
+    for (int c = 0; c < 0x20; ++c) classes[c] = kControl;
+    classes[0x7f] = kControl;
+    for (char c : {' ', '\t', '\n', '\r', '\f', '\v'}) classes[static_cast<unsigned char>(c)] = kSpace;
+    classes[0xc2] = kC2;
+    return classes;
+  }();
+  for (std::size_t i = 0; i < text.size();) {
+    if (kClass[static_cast<unsigned char>(text[i])] == kSpace) {
       FlushWord();
       space_ = true;
-    } else if (u >= 0x20 && u != 0x7f) {
-      word_.push_back(c);
+      ++i;
+      continue;
     }
+    // A run of the word's characters, without the controls: appended at once.
+    std::size_t end = i;
+    bool plain = true;  // no control, no C2
+    for (unsigned char kind; end < text.size() && (kind = kClass[static_cast<unsigned char>(text[end])]) != kSpace;
+         ++end) {
+      plain = plain && kind == kWord;
+    }
+    if (plain && word_.empty() && end < text.size()) {
+      Word(text.substr(i, end - i));  // a whole word: what FlushWord would write at the space after it
+    } else if (plain) {
+      word_.append(text.substr(i, end - i));
+    } else {
+      for (; i < end; ++i) {
+        const unsigned char kind = kClass[static_cast<unsigned char>(text[i])];
+        if (kind == kControl) continue;
+        word_has_c2_ = word_has_c2_ || kind == kC2;
+        word_.push_back(text[i]);
+      }
+    }
+    i = end;
   }
 }
 
@@ -214,28 +351,28 @@ void Converter::PreText(std::string_view text) {
 }
 
 void Converter::Push(Open open) {
-  if (open.name == "blockquote") ++quotes_;
-  if (open.name == "li") ++items_;
-  if (open.name == "pre") ++pres_;
-  if (open.name == "a") link_texts_.emplace_back();
+  if (open.element == Element::kBlockquote) ++quotes_;
+  if (open.element == Element::kLi) ++items_;
+  if (open.element == Element::kPre) ++pres_;
+  if (open.element == Element::kA) link_texts_.emplace_back();
   open_.push_back(std::move(open));
 }
 
 void Converter::PopTo(std::size_t size) {
   while (open_.size() > size) {
-    const std::string& name = open_.back().name;
-    if (name == "blockquote") --quotes_;
-    if (name == "li") --items_;
-    if (name == "pre") --pres_;
-    if (name == "a") link_texts_.pop_back();
+    const Element element = open_.back().element;
+    if (element == Element::kBlockquote) --quotes_;
+    if (element == Element::kLi) --items_;
+    if (element == Element::kPre) --pres_;
+    if (element == Element::kA) link_texts_.pop_back();
     open_.pop_back();
   }
 }
 
-void Converter::Close(std::string_view name) {
+void Converter::Close(Element element) {
   for (std::size_t i = open_.size(); i-- > 0;) {
-    if (open_[i].name != name) continue;
-    if (name == "a") {
+    if (open_[i].element != element) continue;
+    if (element == Element::kA) {
       FlushWord();
       std::string href = open_[i].href;
       std::string text = link_texts_.empty() ? std::string() : link_texts_.back();
@@ -252,26 +389,23 @@ void Converter::Close(std::string_view name) {
   }
 }
 
-void Converter::Tag(const HtmlTag& tag) {
-  const std::string& n = tag.name;
-  bool paragraph = IsAny(
-      n, {"p", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre", "hr", "dl", "figure", "ul", "ol"});
-  bool block =
-      paragraph || IsAny(n, {"div",        "li",       "tr",      "section", "article", "header", "footer", "nav",
-                             "main",       "aside",    "address", "center",  "form",    "dt",     "dd",     "body",
-                             "figcaption", "fieldset", "caption", "tbody",   "thead",   "tfoot"});
+void Converter::Tag(const HtmlTag& tag, TagInfo info) {
+  const Element e = info.element;
+  const bool paragraph = (info.flags & kParagraph) != 0;
+  const bool block = (info.flags & kBlock) != 0;
+  const bool list = e == Element::kUl || e == Element::kOl;
   if (tag.closing) {
-    if (n == "td" || n == "th") {
+    if (e == Element::kCell) {
       FlushWord();
       space_ = true;
     }
     FlushWord();  // the last word still belongs inside the element
-    bool nested_list = (n == "ul" || n == "ol") && ListIsNested();
-    if (IsAny(n, {"a", "ul", "ol", "li", "blockquote", "pre"})) Close(n);
+    bool nested_list = list && ListIsNested();
+    if (info.flags & kTracked) Close(e);
     if (block) Break(paragraph && !nested_list ? 2 : 1);
     return;
   }
-  if (n == "br") {
+  if (e == Element::kBr) {
     FlushWord();
     if (content_) {
       EndLine();
@@ -281,37 +415,39 @@ void Converter::Tag(const HtmlTag& tag) {
     }
     return;
   }
-  if (n == "img") {
+  if (e == Element::kImg) {
     if (!tag.alt.empty()) Text(tag.alt);
     return;
   }
-  if (n == "td" || n == "th") {
+  if (e == Element::kCell) {
     FlushWord();
     space_ = true;
   }
   if (block) {
     bool in_item = items_ > 0;
-    Break(paragraph && !((n == "ul" || n == "ol") && in_item) ? 2 : 1);
+    Break(paragraph && !(list && in_item) ? 2 : 1);
   }
-  if (n == "hr") {
+  if (e == Element::kHr) {
     Word("----------");
     Break(2);
     return;
   }
-  if (n == "li") {
-    if (!open_.empty() && open_.back().name == "li") PopTo(open_.size() - 1);  // <li> closes the previous one
+  if (e == Element::kLi) {
+    if (!open_.empty() && open_.back().element == Element::kLi) {
+      PopTo(open_.size() - 1);  // <li> closes the previous one
+    }
     std::string marker = "- ";
     for (std::size_t i = open_.size(); i-- > 0;) {
-      if (open_[i].name == "ol") marker = std::to_string(++open_[i].counter) + ". ";
-      if (open_[i].name == "ol" || open_[i].name == "ul") break;
+      if (open_[i].element == Element::kOl) marker = std::to_string(++open_[i].counter) + ". ";
+      if (open_[i].element == Element::kOl || open_[i].element == Element::kUl) break;
     }
     marker_ = marker;
-    if (open_.size() < kMaxOpen) Push({"li", {}, 0, marker.size()});
+    if (open_.size() < kMaxOpen) Push({Element::kLi, {}, 0, marker.size()});
     return;
   }
-  if (IsAny(n, {"a", "ul", "ol", "blockquote", "pre"}) && open_.size() < kMaxOpen) {
-    Open o{n, {}, 0, 0};
-    if (n == "a") {
+  if ((info.flags & kTracked) && open_.size() < kMaxOpen) {  // <li> returned above
+    Open o{e, {}, 0, 0};
+    if (e == Element::kA) {
       FlushWord();
       std::string href = std::string(ascii::Trim(tag.href));
       std::string lower = ascii::ToLower(href.substr(0, 11));
@@ -331,7 +467,7 @@ std::string Converter::Run(std::string_view html) {
     if (lt == std::string_view::npos) break;
     i = lt;
     char next = i + 1 < html.size() ? html[i + 1] : '\0';
-    if (html.substr(i, 4) == "<!--") {
+    if (next == '!' && html.substr(i, 4) == "<!--") {
       auto end = html.find("-->", i + 4);
       i = end == std::string_view::npos ? html.size() : end + 3;
       continue;
@@ -350,7 +486,8 @@ std::string Converter::Run(std::string_view html) {
     auto after = ReadHtmlTag(html, i, tag);
     if (after == std::string_view::npos) break;  // an unclosed tag swallows the rest, as in a browser
     i = after;
-    if (!tag.closing && IsAny(tag.name, {"script", "style", "title", "template", "xml", "head"})) {
+    const TagInfo info = InfoOf(tag.name);
+    if (!tag.closing && (info.flags & kRawText)) {
       auto end = FindClosingTag(html, tag.name, i);
       if (end != std::string_view::npos) {
         auto close = html.find('>', end);
@@ -360,7 +497,7 @@ std::string Converter::Run(std::string_view html) {
       }
       continue;
     }
-    Tag(tag);
+    Tag(tag, info);
   }
   FlushWord();
   if (content_) EndLine();
@@ -371,8 +508,8 @@ std::string Converter::Run(std::string_view html) {
 }  // namespace
 
 std::string HtmlToText(std::string_view html) {
-  std::string clean = SanitizeUtf8(html);
-  return Converter().Run(clean);
+  if (validate::IsValidUtf8(html)) return Converter().Run(html);  // SanitizeUtf8 would copy it unchanged
+  return Converter().Run(SanitizeUtf8(html));
 }
 
 }  // namespace poste::mail

@@ -68,6 +68,28 @@ TEST(HtmlToText, WrapsAt76WhereASpaceAllows) {
   EXPECT_EQ(HtmlToText(accents).find('\n'), HtmlToText(accents).size() - 1);
 }
 
+TEST(HtmlToText, KnowsElementsByTheirWholeName) {
+  // Names that share a start, a length or a prefix with known ones are unknown elements: inline, shown as text.
+  EXPECT_EQ(HtmlToText("a<pa>b</pa>c<blockquotes>d<blockquotex>e<h7>f<lix>g<tds>h<br2>i<imgs alt=x>j"), "abcdefghij\n");
+  EXPECT_EQ(HtmlToText("a<blockquote-x>b<figcaptions>c<template-x>d<headers>e"), "abcde\n");
+  // The known ones in any case; <head>, <template> and <xml> hide what they hold.
+  EXPECT_EQ(HtmlToText("<HEAD>gone</HEAD><P>one</P><Figcaption>two</FIGCAPTION><TD>3</TD><TH>4</TH>"
+                       "<template>gone</template><xml>gone</xml><Br>five"),
+            "one\n\ntwo\n3 4\nfive\n");
+  EXPECT_EQ(HtmlToText("<dl><dt>term<dd>definition</dl><fieldset>f</fieldset><center>c</center>"),
+            "term\ndefinition\n\nf\nc\n");
+}
+
+TEST(HtmlToText, KeepsNoBreakSpacesInWordsAndDropsControls) {
+  EXPECT_EQ(HtmlToText("a\xC2\xA0"
+                       "b c&nbsp;d \xC2\xA9 \xC2"),
+            "a b c d \xC2\xA9 \xEF\xBF\xBD\n");
+  EXPECT_EQ(HtmlToText("wo\x01rd\x7f and\x02 more"), "word and more\n");
+  EXPECT_EQ(HtmlToText("<pre>a\x01"
+                       "b\tc</pre>"),
+            "ab\tc\n");
+}
+
 TEST(HtmlToText, SurvivesHostileInput) {
   EXPECT_EQ(HtmlToText("a < b, 1<2 <3 and c"), "a < b, 1<2 <3 and c\n");
   EXPECT_EQ(HtmlToText("x<y z"), "x\n");  // "<y" opens a tag that never closes, as in a browser

@@ -4,6 +4,8 @@
 #include <gmime/gmime.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -14,6 +16,7 @@
 #include "lib/mail/mime_detail.hpp"
 #include "lib/validate/ascii.hpp"
 #include "lib/validate/domain.hpp"
+#include "lib/validate/text.hpp"
 
 namespace poste::mail {
 
@@ -29,8 +32,8 @@ template <typename T>
 using GPtr = std::unique_ptr<T, Unref>;
 
 GPtr<GMimeObject> TextPart(const char* subtype, std::string_view text) {
+  const auto chosen = detail::ScanBody(text).encoding;
   std::string body = ToLf(text);
-  const auto chosen = detail::EncodingFor(body);
   const GMimeContentEncoding encoding = chosen == detail::BodyEncoding::k7bit ? GMIME_CONTENT_ENCODING_7BIT
                                         : chosen == detail::BodyEncoding::kQuotedPrintable
                                             ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE
@@ -109,6 +112,7 @@ void AddAddresses(GMimeMessage* message, GMimeAddressType type, const std::vecto
     GPtr<InternetAddress> address(
         internet_address_mailbox_new(box.name.empty() ? nullptr : box.name.c_str(), box.email.c_str()));
     internet_address_set_charset(address.get(), "utf-8");
+    detail::KeepAsciiDomain(INTERNET_ADDRESS_MAILBOX(address.get()));
     internet_address_list_add(list, address.get());
   }
 }
@@ -129,26 +133,62 @@ GMimeFormatOptions* FormatOptions() {
   return options;
 }
 
-BodyEncoding EncodingFor(std::string_view text) {
+BodyScan ScanBody(std::string_view text) {
+  BodyScan scan;
   std::size_t eight_bit = 0;
-  std::size_t line = 0;
-  std::size_t longest = 0;
-  bool controls = false;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      longest = std::max(longest, line);
-      line = 0;
-      continue;
+  std::size_t longest = 0;  // in bytes, without the line end
+  std::size_t crlf = 0;     // CRLF pairs: ToLf makes each one byte
+  bool nul = false;
+  std::size_t line = 0;  // where the current line starts
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    if (n - i >= 8) {  // eight bytes at a time up to the first 8-bit byte, line end or NUL: most of a body
+      const std::uint64_t word = bytes::Load(text.data() + i);
+      const std::uint64_t marks =
+          bytes::High(word) | bytes::Equal(word, '\n') | bytes::Equal(word, '\r') | bytes::Equal(word, 0);
+      if (marks == 0) {
+        i += 8;
+        continue;
+      }
+      i += bytes::FirstMarked(marks);
     }
-    ++line;
-    if (u >= 0x80) ++eight_bit;
-    if (u == 0 || u == '\r') controls = true;
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const std::size_t length = validate::Utf8SequenceLength(text, i);
+      if (length == 0) scan.valid_utf8 = false;
+      eight_bit += std::max<std::size_t>(length, 1);
+      i += std::max<std::size_t>(length, 1);
+    } else if (c == '\n' || c == '\r') {
+      longest = std::max(longest, i - line);
+      if (c == '\r' && i + 1 < n && text[i + 1] == '\n') {
+        ++crlf;
+        ++i;
+      }
+      line = ++i;
+    } else {
+      nul = nul || c == 0;
+      ++i;
+    }
   }
-  longest = std::max(longest, line);
-  if (eight_bit == 0 && !controls && longest <= kMaxLine - 2) return BodyEncoding::k7bit;
-  if (eight_bit * 5 < text.size()) return BodyEncoding::kQuotedPrintable;
-  return BodyEncoding::kBase64;
+  longest = std::max(longest, n - line);
+  if (eight_bit == 0 && !nul && longest <= kMaxLine - 2) {
+    scan.encoding = BodyEncoding::k7bit;
+  } else if (eight_bit * 5 < n - crlf) {
+    scan.encoding = BodyEncoding::kQuotedPrintable;
+  } else {
+    scan.encoding = BodyEncoding::kBase64;
+  }
+  return scan;
+}
+
+void KeepAsciiDomain(InternetAddressMailbox* mailbox) {
+  const char* addr = internet_address_mailbox_get_addr(mailbox);
+  if (mailbox->idn_addr != nullptr || addr == nullptr) return;
+  for (const char* p = addr; *p != '\0'; ++p) {
+    if (static_cast<unsigned char>(*p) >= 0x80) return;
+    if ((p[0] == 'x' || p[0] == 'X') && (p[1] == 'n' || p[1] == 'N') && p[2] == '-' && p[3] == '-') return;
+  }
+  mailbox->idn_addr = g_strdup(addr);  // freed by GMime with the mailbox
 }
 
 std::string MessageIdDomain(const OutgoingMessage& m) {

@@ -4,16 +4,23 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <thread>
 
 #include "lib/crypto/encoding.hpp"
+#include "lib/mail/entities.hpp"
+#include "lib/mail/mime_detail.hpp"
 #include "lib/mail/mime_parse.hpp"
 #include "lib/mail/testing/wire_checks.hpp"
+#include "lib/validate/text.hpp"
 
 namespace poste::mail {
 namespace {
@@ -163,6 +170,93 @@ TEST(MimeBuild, PicksEncodingsPerPart) {
   EXPECT_EQ(crypto::Base64Decode(encoded), "Привет, как дела?\r\nЭто текст на русском языке.\r\n");
   m.text = "Mostly ASCII with one é";
   EXPECT_NE(BuildMessage(m).bytes.find("quoted-printable"), std::string::npos);
+}
+
+// The choice the MIME writers made before ScanBody, over ToLf's text: the reference ScanBody must agree with.
+detail::BodyEncoding EncodingOfLfText(std::string_view text) {
+  std::size_t eight_bit = 0, line = 0, longest = 0;
+  bool controls = false;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      longest = std::max(longest, line);
+      line = 0;
+      continue;
+    }
+    ++line;
+    if (u >= 0x80) ++eight_bit;
+    if (u == 0 || u == '\r') controls = true;
+  }
+  longest = std::max(longest, line);
+  if (eight_bit == 0 && !controls && longest <= kMaxLine - 2) return detail::BodyEncoding::k7bit;
+  if (eight_bit * 5 < text.size()) return detail::BodyEncoding::kQuotedPrintable;
+  return detail::BodyEncoding::kBase64;
+}
+
+TEST(MimeBodyScan, MarksEachByteOfAWordExactly) {
+  // Every byte value at every position, among neighbours that could carry or borrow into it.
+  for (unsigned value = 0; value < 256; ++value) {
+    for (std::size_t at = 0; at < 8; ++at) {
+      for (unsigned fill : {0x00u, 0x20u, 0x3du, 0x7fu, 0x80u, 0xffu, 0x61u}) {
+        char block[8];
+        std::memset(block, static_cast<int>(fill), sizeof block);
+        block[at] = static_cast<char>(value);
+        const std::uint64_t word = detail::bytes::Load(block);
+        for (std::size_t k = 0; k < 8; ++k) {
+          const auto b = static_cast<unsigned char>(block[k]);
+          const std::uint64_t bit = std::uint64_t{0x80} << (8 * k);
+          ASSERT_EQ((detail::bytes::Equal(word, '=') & bit) != 0, b == '=') << value << " " << at << " " << k;
+          ASSERT_EQ((detail::bytes::Equal(word, 0) & bit) != 0, b == 0) << value << " " << at << " " << k;
+          ASSERT_EQ((detail::bytes::High(word) & bit) != 0, b >= 0x80);
+          ASSERT_EQ((detail::bytes::NotPrintable(word) & bit) != 0, b < 0x20 || b > 0x7e) << value << " " << k;
+        }
+        const std::uint64_t equals = detail::bytes::Equal(word, static_cast<unsigned char>(value));
+        ASSERT_NE(equals, 0u);
+        ASSERT_LE(detail::bytes::FirstMarked(equals), at);
+      }
+    }
+  }
+}
+
+TEST(MimeBodyScan, AgreesWithIsValidUtf8AndTheEncodingOfTheLfText) {
+  std::mt19937 rng(5);
+  const std::vector<std::string> pieces = {"a",
+                                           "plain words ",
+                                           "\n",
+                                           "\r",
+                                           "\r\n",
+                                           "\n\r",
+                                           "é",
+                                           "Привет",
+                                           "😀",
+                                           std::string(1, '\0'),
+                                           "\x01",
+                                           "\xff",
+                                           "\xc3",
+                                           "\xe2\x82",
+                                           "\xed\xa0\x80",
+                                           "\xf4\x90\x80\x80",
+                                           "\xc0\xaf",
+                                           std::string(990, 'x'),
+                                           std::string(996, 'y'),
+                                           std::string(997, 'z'),
+                                           "12345678"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string text;
+    for (std::size_t k = rng() % 12; k > 0; --k) text += pieces[rng() % pieces.size()];
+    const auto scan = detail::ScanBody(text);
+    ASSERT_EQ(scan.valid_utf8, validate::IsValidUtf8(text)) << ::testing::PrintToString(text);
+    ASSERT_EQ(scan.encoding, EncodingOfLfText(ToLf(text))) << ::testing::PrintToString(text);
+  }
+  // Line lengths around the limit, with each kind of line end (CRLF counts as one character once ToLf'd).
+  for (const char* end : {"\n", "\r", "\r\n"}) {
+    EXPECT_EQ(detail::ScanBody(std::string(996, 'a') + end + "b").encoding, detail::BodyEncoding::k7bit);
+    EXPECT_EQ(detail::ScanBody(std::string(997, 'a') + end + "b").encoding, detail::BodyEncoding::kQuotedPrintable);
+  }
+  EXPECT_EQ(detail::ScanBody("").encoding, detail::BodyEncoding::k7bit);
+  EXPECT_EQ(detail::ScanBody(std::string("a\0b", 3)).encoding, detail::BodyEncoding::kQuotedPrintable);
+  EXPECT_EQ(detail::ScanBody("Привет").encoding, detail::BodyEncoding::kBase64);
+  EXPECT_FALSE(detail::ScanBody("ok \xff").valid_utf8);
 }
 
 TEST(MimeBuild, DerivesTheTextPartFromHtml) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "lib/mail/mime_detail.hpp"
 #include "lib/validate/ascii.hpp"
 #include "lib/validate/text.hpp"
 
@@ -28,13 +29,7 @@ bool IsPrintableAscii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) { return c > 0x20 && c < 0x7f && c != '<' && c != '>'; });
 }
 
-void CheckMessageId(std::string_view id, const std::string& field, std::vector<FieldError>& errors) {
-  if (BracketMessageId(id).empty()) {
-    errors.push_back({field, "invalid_message_id", "This is not a valid message id (<local@domain>)."});
-  }
-}
-
-void CheckUnsubscribe(std::string_view value, std::string_view scheme, const std::string& field,
+void CheckUnsubscribe(std::string_view value, std::string_view scheme, std::string_view field,
                       std::vector<FieldError>& errors) {
   if (value.empty()) return;
   std::vector<FieldError> found;
@@ -46,11 +41,43 @@ void CheckUnsubscribe(std::string_view value, std::string_view scheme, const std
   bool scheme_ok = ascii::ToLower(value.substr(0, scheme.size())) == scheme ||
                    (scheme == "https://" && ascii::ToLower(value.substr(0, 7)) == "http://");
   if (!scheme_ok || !IsPrintableAscii(value) || value.size() <= scheme.size()) {
-    errors.push_back({field, "invalid_url", "Expected a " + std::string(scheme) + " URL without spaces or <>."});
+    errors.push_back(
+        {std::string(field), "invalid_url", "Expected a " + std::string(scheme) + " URL without spaces or <>."});
   }
 }
 
 }  // namespace
+
+namespace detail {
+
+void CheckRecipients(const std::vector<Mailbox>& to, const std::vector<Mailbox>& cc, const std::vector<Mailbox>& bcc,
+                     std::vector<FieldError>& errors) {
+  if (to.empty() && cc.empty() && bcc.empty()) {
+    errors.push_back({"to", "required", "At least one recipient is required."});
+  }
+  if (to.size() + cc.size() + bcc.size() > kMaxRecipients) {
+    errors.push_back({"to", "too_many", "At most 1000 recipients per message."});
+  }
+  for (auto [field, list] : {std::pair{"to", &to}, std::pair{"cc", &cc}, std::pair{"bcc", &bcc}}) {
+    for (std::size_t i = 0; i < list->size(); ++i) {
+      // The field's name is made only for a mailbox with a problem: a campaign checks one per message.
+      if (!IsValidMailbox((*list)[i])) CheckMailbox((*list)[i], Indexed(field, i), errors);
+    }
+  }
+}
+
+void CheckMessageId(std::string_view id, std::string_view field, std::vector<FieldError>& errors) {
+  if (BracketMessageId(id).empty()) {
+    errors.push_back({std::string(field), "invalid_message_id", "This is not a valid message id (<local@domain>)."});
+  }
+}
+
+void CheckUnsubscribeLinks(const OutgoingMessage& m, std::vector<FieldError>& errors) {
+  CheckUnsubscribe(m.list_unsubscribe_url, "https://", "list_unsubscribe_url", errors);
+  CheckUnsubscribe(m.list_unsubscribe_mailto, "mailto:", "list_unsubscribe_mailto", errors);
+}
+
+}  // namespace detail
 
 std::string BracketMessageId(std::string_view id) {
   id = ascii::Trim(id);
@@ -65,32 +92,23 @@ std::string BracketMessageId(std::string_view id) {
 
 void ValidateMessage(const OutgoingMessage& m, std::vector<FieldError>& errors) {
   CheckMailbox(m.from, "from", errors);
-  if (m.to.empty() && m.cc.empty() && m.bcc.empty()) {
-    errors.push_back({"to", "required", "At least one recipient is required."});
-  }
-  if (m.to.size() + m.cc.size() + m.bcc.size() > kMaxRecipients) {
-    errors.push_back({"to", "too_many", "At most 1000 recipients per message."});
-  }
-  for (auto [field, list] : {std::pair{"to", &m.to}, std::pair{"cc", &m.cc}, std::pair{"bcc", &m.bcc}}) {
-    for (std::size_t i = 0; i < list->size(); ++i) CheckMailbox((*list)[i], Indexed(field, i), errors);
-  }
+  detail::CheckRecipients(m.to, m.cc, m.bcc, errors);
   if (m.reply_to) CheckMailbox(*m.reply_to, "reply_to", errors);
   CheckHeaderValue(m.subject, "subject", errors);
   for (auto [field, body] : {std::pair{"html", &m.html}, std::pair{"text", &m.text}}) {
     if (!validate::IsValidUtf8(*body)) errors.push_back({field, "invalid_utf8", "The text is not valid UTF-8."});
   }
-  if (!m.in_reply_to.empty()) CheckMessageId(m.in_reply_to, "in_reply_to", errors);
-  if (!m.message_id.empty()) CheckMessageId(m.message_id, "message_id", errors);
+  if (!m.in_reply_to.empty()) detail::CheckMessageId(m.in_reply_to, "in_reply_to", errors);
+  if (!m.message_id.empty()) detail::CheckMessageId(m.message_id, "message_id", errors);
   if (m.references.size() > 100) errors.push_back({"references", "too_many", "At most 100 references."});
   for (std::size_t i = 0; i < m.references.size() && i < 100; ++i) {
-    CheckMessageId(m.references[i], Indexed("references", i), errors);
+    detail::CheckMessageId(m.references[i], Indexed("references", i), errors);
   }
   for (std::size_t i = 0; i < m.headers.size(); ++i) {
     CheckCustomHeaderName(m.headers[i].first, Indexed("headers", i) + ".name", errors);
     CheckHeaderValue(m.headers[i].second, Indexed("headers", i) + ".value", errors);
   }
-  CheckUnsubscribe(m.list_unsubscribe_url, "https://", "list_unsubscribe_url", errors);
-  CheckUnsubscribe(m.list_unsubscribe_mailto, "mailto:", "list_unsubscribe_mailto", errors);
+  detail::CheckUnsubscribeLinks(m, errors);
   std::size_t total = 0;
   for (std::size_t i = 0; i < m.attachments.size(); ++i) {
     const Attachment& a = m.attachments[i];

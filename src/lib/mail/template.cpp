@@ -11,6 +11,7 @@
 
 #include "lib/error.hpp"
 #include "lib/mail/html_text.hpp"
+#include "lib/mail/template_program.hpp"
 #include "lib/validate/ascii.hpp"
 
 namespace poste::mail {
@@ -19,6 +20,10 @@ namespace {
 
 namespace ascii = validate::ascii;
 namespace mstch = kainjow::mustache;
+using detail::CheckDepth;
+using detail::CollapseWhitespace;
+using detail::Escape;
+using detail::Program;
 
 enum class TagType { kVariable, kUnescaped, kSection, kInverted, kEnd, kPartial, kComment, kDelimiter };
 
@@ -163,15 +168,19 @@ mstch::data ToData(const nlohmann::json& value, std::size_t depth) {
   if (depth > kMaxVariableDepth) {
     throw AppError::Validation({{"variables", "too_deep", "The variables are nested too deeply."}});
   }
+  // Values are moved into their object or list: kainjow's set() and push_back() copy them, nested ones whole.
   switch (value.type()) {
     case nlohmann::json::value_t::object: {
       mstch::data out(mstch::data::type::object);
-      for (const auto& [key, item] : value.items()) out.set(key, ToData(item, depth + 1));
+      for (const auto& [key, item] : value.items()) out[key] = ToData(item, depth + 1);  // JSON keys are unique
       return out;
     }
     case nlohmann::json::value_t::array: {
       mstch::data out(mstch::data::type::list);
-      for (const auto& item : value) out.push_back(ToData(item, depth + 1));
+      // kainjow has no non-const access to a list; the list is the data's own heap object, not a const one.
+      auto& items = const_cast<mstch::list&>(out.list_value());
+      items.reserve(value.size());
+      for (const auto& item : value) items.push_back(ToData(item, depth + 1));
       return out;
     }
     case nlohmann::json::value_t::string:
@@ -225,14 +234,32 @@ struct CompiledTemplate::Impl {
   mutable mstch::mustache html;
   mutable mstch::mustache text;
   std::optional<mstch::mustache> derived_text;  // CompileForSending: the text template derived from the HTML
-  std::vector<bool> line_starts_with_tag;       // of derived_text, per line
-  bool derive_per_message = false;              // CompileForSending without a derivable template
+  // What Render runs instead of kainjow, each part that allows it (kainjow renders the others).
+  std::optional<Program> subject_program;
+  std::optional<Program> html_program;
+  std::optional<Program> text_program;
+  std::optional<Program> derived_program;
+  std::vector<bool> line_starts_with_tag;  // of derived_text, per line
+  bool derive_per_message = false;         // CompileForSending without a derivable template
   std::vector<TemplateVariable> variables;
   std::vector<std::string> required;
+  // The sizes of the sources: what a render reserves for each part (values usually add little).
+  std::size_t subject_size = 0;
+  std::size_t html_size = 0;
+  std::size_t text_size = 0;
 
-  explicit Impl(const TemplateSource& s) : subject(s.subject), html(s.html), text(s.text) {
+  explicit Impl(const TemplateSource& s)
+      : subject(s.subject),
+        html(s.html),
+        text(s.text),
+        subject_size(s.subject.size()),
+        html_size(s.html.size()),
+        text_size(s.text.size()) {
     subject.set_custom_escape(Identity);
     text.set_custom_escape(Identity);
+    if (subject.is_valid()) subject_program = Program::Parse(s.subject);
+    if (html.is_valid()) html_program = Program::Parse(s.html);
+    if (text.is_valid()) text_program = Program::Parse(s.text);
   }
 };
 
@@ -333,24 +360,6 @@ bool TagsAreInText(std::string_view html) {
   return true;
 }
 
-// A value as HTML shows it in running text: each run of whitespace one space.
-std::string CollapseWhitespace(const std::string& value) {
-  std::string out;
-  out.reserve(value.size());
-  bool space = false;
-  for (char c : value) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
-      space = true;
-      continue;
-    }
-    if (space && !out.empty()) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
-  if (space && !out.empty()) out.push_back(' ');
-  return out;
-}
-
 std::size_t CountOf(std::string_view text, std::string_view what) {
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string_view::npos; at = text.find(what, at + what.size())) ++n;
@@ -373,6 +382,7 @@ CompiledTemplate CompiledTemplate::CompileForSending(const TemplateSource& sourc
   if (!derived.is_valid()) return compiled;
   derived.set_custom_escape(CollapseWhitespace);
   compiled.impl_->derived_text.emplace(std::move(derived));
+  compiled.impl_->derived_program = Program::Parse(text);
   for (std::size_t start = 0; start < text.size();) {
     const auto eol = std::min(text.find('\n', start), text.size());
     compiled.impl_->line_starts_with_tag.push_back(text.compare(start, 2, "{{") == 0);
@@ -410,20 +420,31 @@ RenderedMessage CompiledTemplate::Render(const nlohmann::json& variables) const 
   if (!variables.is_null() && !variables.is_object()) {
     throw AppError::Validation({{"variables", "invalid_type", "The variables must be a JSON object."}});
   }
-  const mstch::data data = variables.is_null() ? mstch::data(mstch::data::type::object) : ToData(variables, 0);
-  RenderedMessage out;
-  auto render = [&data](mstch::mustache& m, std::string& into) {
-    m.render(data, [&into](const std::string& piece) { into += piece; });
+  if (!variables.is_null()) CheckDepth(variables, 0);
+  std::optional<mstch::data> data;  // kainjow's copy of the variables: only for a part without a program
+  auto render = [&](const std::optional<Program>& program, mstch::mustache& m, Escape escape, std::string& into) {
+    if (program) {
+      program->Render(variables, escape, into);
+      return;
+    }
+    if (!data) data.emplace(variables.is_null() ? mstch::data(mstch::data::type::object) : ToData(variables, 0));
+    m.render(*data, [&into](const std::string& piece) { into += piece; });
   };
+  RenderedMessage out;
+  auto reserve = [](std::string& s, std::size_t size) { s.reserve(size + size / 4 + 64); };
   std::string subject;
-  render(impl_->subject, subject);
+  reserve(subject, impl_->subject_size);
+  render(impl_->subject_program, impl_->subject, Escape::kNone, subject);
   out.subject = OneLine(subject);
-  render(impl_->html, out.html);
+  reserve(out.html, impl_->html_size);
+  render(impl_->html_program, impl_->html, Escape::kHtml, out.html);
   if (impl_->derived_text) {
     // Values keep one space for each run of whitespace, as the HTML shows them; at a line's start or end the
     // conversion drops that space, and so is it dropped here (values hold no line breaks any more).
     std::string text;
-    render(*impl_->derived_text, text);
+    reserve(text, impl_->html_size);
+    render(impl_->derived_program, *impl_->derived_text, Escape::kCollapse, text);
+    reserve(out.text, text.size());
     std::size_t line = 0;
     for (std::size_t start = 0; start < text.size(); ++line) {
       const auto eol = std::min(text.find('\n', start), text.size());
@@ -439,7 +460,8 @@ RenderedMessage CompiledTemplate::Render(const nlohmann::json& variables) const 
   } else if (impl_->derive_per_message) {
     out.text = HtmlToText(out.html);
   } else {
-    render(impl_->text, out.text);
+    reserve(out.text, impl_->text_size);
+    render(impl_->text_program, impl_->text, Escape::kNone, out.text);
   }
   return out;
 }

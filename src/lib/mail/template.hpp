@@ -1,6 +1,8 @@
 #pragma once
 // Mail templates: Mustache (kainjow) for a subject, an HTML body and a text body. Compile once, render many:
-// a campaign renders thousands of messages with one CompiledTemplate, from several threads at once.
+// a campaign renders thousands of messages with one CompiledTemplate, from several threads at once. Compiled
+// templates render straight from the JSON variables, writing what kainjow writes (kainjow parses and checks
+// them, and renders those with set-delimiter tags).
 #include <cstddef>
 #include <memory>
 #include <optional>

@@ -1,9 +1,12 @@
 #include "lib/mail/template.hpp"
 
 #include <gtest/gtest.h>
+#include <kainjow/mustache.hpp>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -49,6 +52,141 @@ TEST(MailTemplate, RendersSectionsListsDottedNamesNumbersAndMissingNames) {
   EXPECT_EQ(out.text, "- pen x2\n- ink x1\ntotal 9.50 |3.5|");
   EXPECT_EQ(t.Render(json{{"items", json::array()}, {"vip", true}}).text, "nothingVIP ||");
   EXPECT_EQ(t.Render(json(nullptr)).text, "nothing ||");
+}
+
+TEST(MailTemplate, RendersNestedListsAndObjects) {
+  auto t = Make("", "",
+                "{{#groups}}[{{name}}:{{#items}}{{label}}={{#tags}}{{.}},{{/tags}};{{/items}}]{{/groups}}"
+                "{{#order}}{{#customer}}{{first}} {{last}}{{/customer}} {{order.customer.first}}{{/order}}");
+  json items = json::array({{{"label", "a"}, {"tags", {"x", "y"}}}, {{"label", "b"}, {"tags", json::array()}}});
+  auto out = t.Render(json{{"groups", {{{"name", "g1"}, {"items", items}}, {{"name", "g2"}, {"items", {}}}}},
+                           {"order", {{"customer", {{"first", "Ann"}, {"last", "Lee"}}}}}});
+  EXPECT_EQ(out.text, "[g1:a=x,y,;b=;][g2:]Ann Lee Ann");
+  // The same data rendered twice: nothing is moved out of the caller's JSON.
+  EXPECT_EQ(t.Render(json{{"groups", {{{"name", "g"}, {"items", items}}}}}).text, "[g:a=x,y,;b=;]");
+  EXPECT_EQ(items.size(), 2u);
+}
+
+// kainjow's rendering of a source with the variables converted as CompiledTemplate converted them before it
+// had its own renderer (null false, numbers as JSON writes them): the reference the renderer must match.
+namespace mstch = kainjow::mustache;
+
+mstch::data KainjowData(const json& value) {
+  switch (value.type()) {
+    case json::value_t::object: {
+      mstch::data out(mstch::data::type::object);
+      for (const auto& [key, item] : value.items()) out.set(key, KainjowData(item));
+      return out;
+    }
+    case json::value_t::array: {
+      mstch::data out(mstch::data::type::list);
+      for (const auto& item : value) out.push_back(KainjowData(item));
+      return out;
+    }
+    case json::value_t::string:
+      return mstch::data(value.get<std::string>());
+    case json::value_t::boolean:
+      return mstch::data(value.get<bool>());
+    case json::value_t::null:
+      return mstch::data(false);
+    default:
+      return mstch::data(value.dump());
+  }
+}
+
+std::string Kainjow(const std::string& source, const json& variables, bool html) {
+  mstch::mustache m(source);
+  if (!html) m.set_custom_escape([](const std::string& s) { return s; });
+  std::string out;
+  const mstch::data data = variables.is_null() ? mstch::data(mstch::data::type::object) : KainjowData(variables);
+  m.render(data, [&out](const std::string& piece) { out += piece; });
+  return out;
+}
+
+// Templates of every construct: text, spaces, tabs and each line end; escaped, triple and & variables, dotted
+// names, {{.}}, empty names, comments; sections and inverted sections nested, alone on their lines or not;
+// set-delimiter tags (rendered by kainjow itself).
+std::string RandomTemplate(std::mt19937& rng, int depth = 0) {
+  static const std::vector<std::string> kText = {"a",   "word", " ",   "  ",  "\t",   "\n", "\n", "\r\n", "\r",
+                                                 "<p>", "&",    "'\"", " \n", "\t\n", "é",  "}",  "{"};
+  static const std::vector<std::string> kVariables = {
+      "{{x}}",      "{{ x }}",     "{{{x}}}",  "{{&x}}",           "{{& s }}",    "{{s}}",
+      "{{{s}}}",    "{{y.z}}",     "{{y.}}",   "{{.y}}",           "{{.}}",       "{{n}}",
+      "{{fl}}",     "{{t}}",       "{{f}}",    "{{nil}}",          "{{list}}",    "{{y}}",
+      "{{}}",       "{{ y . z }}", "{{y..z}}", "{{! a comment }}", "{{missing}}", "{{u.v.w}}",
+      "{{{ y.z }}}"};
+  static const std::vector<std::string> kSections = {"x",   "y",     "y.z", "list",    "objs", "nums", "t", "f",
+                                                     "nil", "empty", "obj", "missing", ".",    "s",    "n", "nested"};
+  std::string out;
+  for (std::size_t k = rng() % 8; k > 0; --k) {
+    const auto pick = rng() % 10;
+    if (pick < 4) {
+      out += kText[rng() % kText.size()];
+    } else if (pick < 8 || depth >= 3) {
+      out += kVariables[rng() % kVariables.size()];
+    } else {
+      const std::string& name = kSections[rng() % kSections.size()];
+      const bool inverted = rng() % 3 == 0;
+      const std::string lead = rng() % 2 ? "\n" : "";
+      out += lead + "{{" + (inverted ? "^" : "#") + name + "}}" + (rng() % 2 ? "\n" : "");
+      out += RandomTemplate(rng, depth + 1);
+      out += std::string(rng() % 2 ? "\n" : "") + (rng() % 3 == 0 ? "  " : "") + "{{/" + name + "}}" +
+             (rng() % 2 ? "\n" : "");
+    }
+  }
+  return out;
+}
+
+json RandomVariables(std::mt19937& rng) {
+  json v = json::object();
+  auto maybe = [&](const char* key, json value) {
+    if (rng() % 4 != 0) v[key] = std::move(value);
+  };
+  maybe("x", rng() % 2 ? json("X") : json(""));
+  maybe("s", "<a href='x'>Tom & \"Jerry\"</a>");
+  maybe("y", rng() % 3 == 0 ? json("not an object") : json{{"z", "Z"}, {"", "E"}, {"s", "inner"}});
+  maybe("", "empty-key");
+  maybe("list", json::array({"one", 2, json{{"x", "L"}}, nullptr, true, json::array({"in"})}));
+  maybe("objs", json::array({json{{"x", "o1"}, {"n", 1}}, json{{"s", "o2"}}, json::object()}));
+  maybe("nums", json::array({1, 2.5, -3}));
+  maybe("n", rng() % 2 ? json(42) : json(-7));
+  maybe("fl", 3.25);
+  maybe("t", true);
+  maybe("f", false);
+  maybe("nil", nullptr);
+  maybe("empty", json::array());
+  maybe("obj", json::object());
+  maybe("nested", json{{"y", {{"z", "deep"}}}, {"list", json::array({json{{"x", "nx"}}})}});
+  maybe("u", json{{"v", {{"w", "uvw"}}}});
+  return v;
+}
+
+TEST(MailTemplate, RendersAsKainjowDoesOnRandomTemplates) {
+  std::mt19937 rng(11);
+  int set_delimiters = 0;
+  int refused = 0;
+  for (int i = 0; i < 4000; ++i) {
+    std::string source = RandomTemplate(rng);
+    if (i % 50 == 0) {
+      source += "{{=<% %>=}}<%x%> <%#t%>t<%/t%>";
+      ++set_delimiters;
+    }
+    std::optional<CompiledTemplate> t;
+    try {
+      t.emplace(Make("", source, source));
+    } catch (const AppError&) {
+      ++refused;  // "{" before a tag can make an unclosed {{{...}}}
+      continue;
+    }
+    for (int k = 0; k < 4; ++k) {
+      const json v = k == 3 ? json(nullptr) : RandomVariables(rng);
+      const auto out = t->Render(v);
+      ASSERT_EQ(out.html, Kainjow(source, v, true)) << ::testing::PrintToString(source) << "\n" << v.dump();
+      ASSERT_EQ(out.text, Kainjow(source, v, false)) << ::testing::PrintToString(source) << "\n" << v.dump();
+    }
+  }
+  EXPECT_GT(set_delimiters, 0);
+  EXPECT_LT(refused, 400);
 }
 
 TEST(MailTemplate, SubjectIsAlwaysOneLine) {
@@ -140,6 +278,17 @@ TEST(MailTemplate, RefusesHostileInput) {
   for (int i = 0; i < 100; ++i) nested = json{{"k", nested}};
   EXPECT_THROW(t.Render(nested), AppError);
   EXPECT_THROW(t.Render(json::array({1, 2})), AppError);
+  // The depth counts wherever it is, used by the template or not: a value 32 levels down passes, 33 not.
+  for (std::size_t levels : {kMaxVariableDepth - 1, kMaxVariableDepth}) {
+    json chain = "leaf";  // under `levels` arrays and objects, the whole under "unused": at levels + 1
+    for (std::size_t i = 0; i < levels; ++i) chain = i % 2 ? json{{"k", chain}} : json::array({chain});
+    json variables = {{"a", "x"}, {"unused", chain}};
+    if (levels + 1 == kMaxVariableDepth) {
+      EXPECT_EQ(t.Render(variables).text, "x");
+    } else {
+      EXPECT_THROW(t.Render(variables), AppError);
+    }
+  }
 
   // Invalid UTF-8 and NULs in a template or the data do not break rendering.
   auto u = Make("", "", std::string("\xff{{a}}\0", 7));
@@ -165,6 +314,77 @@ TEST(MailTemplate, RendersConcurrentlyFromOneCompiledTemplate) {
 
 // For sending, a template without a text part renders the text a message's HTML converts to, whether the
 // text template could be derived once (plain variables in the text) or each HTML is converted.
+// The text CompileForSending derived before Render had its own renderer: the HTML template converted once,
+// rendered by kainjow with each value's whitespace collapsed, spaces trimmed at the lines' ends (and starts,
+// on lines that start with a tag).
+std::string KainjowDerivedText(const std::string& html, const json& variables) {
+  const std::string text = HtmlToText(html);
+  mstch::mustache m(text);
+  m.set_custom_escape([](const std::string& value) {
+    std::string out;
+    bool space = false;
+    for (char c : value) {
+      if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f') {
+        space = true;
+        continue;
+      }
+      if (space && !out.empty()) out.push_back(' ');
+      space = false;
+      out.push_back(c);
+    }
+    if (space && !out.empty()) out.push_back(' ');
+    return out;
+  });
+  std::vector<bool> starts_with_tag;
+  for (std::size_t start = 0; start < text.size();) {
+    const auto eol = std::min(text.find('\n', start), text.size());
+    starts_with_tag.push_back(text.compare(start, 2, "{{") == 0);
+    start = eol + 1;
+  }
+  std::string rendered;
+  m.render(KainjowData(variables), [&rendered](const std::string& piece) { rendered += piece; });
+  std::string out;
+  std::size_t line = 0;
+  for (std::size_t start = 0; start < rendered.size(); ++line) {
+    const auto eol = std::min(rendered.find('\n', start), rendered.size());
+    std::string_view l(rendered.data() + start, eol - start);
+    if (line < starts_with_tag.size() && starts_with_tag[line]) {
+      while (!l.empty() && l.front() == ' ') l.remove_prefix(1);
+    }
+    while (!l.empty() && l.back() == ' ') l.remove_suffix(1);
+    out.append(l);
+    if (eol < rendered.size()) out.push_back('\n');
+    start = eol + 1;
+  }
+  return out;
+}
+
+TEST(TemplateForSending, DerivedTextRendersAsKainjowDid) {
+  std::mt19937 rng(13);
+  const std::vector<std::string> pieces = {
+      "<p>",          "</p>",         "<h1>",  "</h1>", "<ul><li>", "</li><li>",
+      "</li></ul>",   "word",         " ",     "<br>",  "{{a}}",    "{{b}}",
+      "{{c}}",        "{{a.d}}",      "{{n}}", "&amp;", "é",        std::string(60, 'w') + " ",
+      "<blockquote>", "</blockquote>"};
+  const std::vector<json> values = {
+      {{"a", "Ana"}, {"b", "  lots   of\n space\t"}, {"c", "<b>raw</b>"}, {"n", 7}},
+      {{"a", json{{"d", "dee"}}}, {"b", ""}, {"c", " "}},
+      {{"a", "& < > \" '"}, {"b", std::string(100, 'x') + " " + std::string(30, 'y')}, {"n", 2.5}},
+      json::object()};
+  int derived = 0;
+  for (int i = 0; i < 1500; ++i) {
+    std::string html;
+    for (std::size_t k = 1 + rng() % 12; k > 0; --k) html += pieces[rng() % pieces.size()];
+    const auto t = CompiledTemplate::CompileForSending({"S", html, ""});
+    for (const auto& v : values) {
+      const auto out = t.Render(v);
+      if (out.text != HtmlToText(out.html)) ++derived;  // derived once from the template, not from this HTML
+      ASSERT_EQ(out.text, KainjowDerivedText(html, v)) << ::testing::PrintToString(html) << "\n" << v.dump();
+    }
+  }
+  EXPECT_GT(derived, 100);
+}
+
 TEST(TemplateForSending, RendersTheTextTheHtmlConvertsTo) {
   const std::vector<std::string> htmls = {
       "<h1>Bonjour {{first_name}}</h1><p>Les nouvelles de {{company}}, en bref.</p><ul><li>Un</li><li>Deux</li></ul>",

@@ -1,41 +1,34 @@
 #include "lib/validate/text.hpp"
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace poste::validate {
 
 bool IsValidUtf8(std::string_view text) {
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  const auto* end = p + text.size();
-  while (p < end) {
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    // Eight bytes at a time up to the first non-ASCII one (most text is mostly ASCII), then one character.
+    if (n - i >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + i, 8);
+      const std::uint64_t high = word & 0x8080808080808080ull;
+      if (high == 0) {
+        i += 8;
+        continue;
+      }
+      static_assert(std::endian::native == std::endian::little, "the first byte read is the lowest");
+      i += static_cast<std::size_t>(std::countr_zero(high)) / 8;
+    }
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
       continue;
     }
-    // The allowed range of the second byte depends on the first: this is what rules out overlong forms
-    // (E0 80..9F, F0 80..8F), surrogates (ED A0..BF) and code points above U+10FFFF (F4 90..BF).
-    std::size_t length;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;  // a stray continuation byte, C0/C1 (always overlong), or F5..FF
-    }
-    if (static_cast<std::size_t>(end - p) < length) return false;
-    if (p[1] < lo || p[1] > hi) return false;
-    for (std::size_t i = 2; i < length; ++i) {
-      if (p[i] < 0x80 || p[i] > 0xBF) return false;
-    }
-    p += length;
+    const std::size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) return false;
+    i += length;
   }
   return true;
 }

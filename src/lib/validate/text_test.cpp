@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace poste::validate {
 namespace {
@@ -48,6 +51,64 @@ TEST(IsValidUtf8, RejectsSurrogatesAndOutOfRange) {
   EXPECT_FALSE(IsValidUtf8("\xf5\x80\x80\x80"));
   EXPECT_FALSE(IsValidUtf8("\xff"));
   EXPECT_FALSE(IsValidUtf8("\xfe\xff"));  // a UTF-16 byte-order mark is not UTF-8
+}
+
+// A decoder written from the Unicode table (3-7), one code point at a time: what IsValidUtf8 must agree with.
+bool DecodesAsUtf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = c < 0x80                 ? 1
+                    : c >= 0xc2 && c <= 0xdf ? 2
+                    : c >= 0xe0 && c <= 0xef ? 3
+                    : c >= 0xf0 && c <= 0xf4 ? 4
+                                             : 0;
+    if (n == 0 || i + n > text.size()) return false;
+    std::uint32_t cp = n == 1 ? c : c & (0xff >> (n + 1));
+    for (std::size_t k = 1; k < n; ++k) {
+      const auto b = static_cast<unsigned char>(text[i + k]);
+      if ((b & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (b & 0x3f);
+    }
+    const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < smallest[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n;
+  }
+  return true;
+}
+
+TEST(IsValidUtf8, AgreesWithADecoderWhereverTheBadByteFalls) {
+  // The check takes eight ASCII bytes at a time: a bad or multi-byte sequence at every offset of a block,
+  // and cut by the end of the text.
+  const std::vector<std::string> sequences = {
+      "é",    "€",    "😀",        "\xc3",         "\xe2\x82",         "\xf0\x9f\x98",
+      "\x80", "\xff", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xe0\x9f\xbf"};
+  for (const auto& sequence : sequences) {
+    for (std::size_t before = 0; before < 20; ++before) {
+      for (std::size_t after = 0; after < 10; ++after) {
+        const std::string text = std::string(before, 'a') + sequence + std::string(after, 'b');
+        EXPECT_EQ(IsValidUtf8(text), DecodesAsUtf8(text)) << before << " " << sequence << " " << after;
+      }
+    }
+  }
+  std::mt19937 rng(3);
+  for (int i = 0; i < 50000; ++i) {
+    std::string text;
+    for (std::size_t k = rng() % 40; k > 0; --k) {
+      text += rng() % 3 == 0 ? static_cast<char>(0x80 + rng() % 0x80) : static_cast<char>(rng() % 0x80);
+    }
+    ASSERT_EQ(IsValidUtf8(text), DecodesAsUtf8(text)) << ::testing::PrintToString(text);
+  }
+}
+
+TEST(Utf8SequenceLength, MeasuresOneWellFormedSequence) {
+  EXPECT_EQ(Utf8SequenceLength("a", 0), 0u);
+  EXPECT_EQ(Utf8SequenceLength("é!", 0), 2u);
+  EXPECT_EQ(Utf8SequenceLength("x€", 1), 3u);
+  EXPECT_EQ(Utf8SequenceLength("😀", 0), 4u);
+  EXPECT_EQ(Utf8SequenceLength("😀", 1), 0u);  // a continuation byte starts nothing
+  EXPECT_EQ(Utf8SequenceLength("\xe2\x82", 0), 0u);
+  EXPECT_EQ(Utf8SequenceLength("\xed\xa0\x80", 0), 0u);
+  EXPECT_EQ(Utf8SequenceLength("\xc1\xbf", 0), 0u);
 }
 
 TEST(IsValidUtf8, RejectsTruncatedAndStrayBytes) {
