@@ -6,18 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
-#include <thread>
 
 #include "jobs/job_queue.hpp"
 #include "lib/crypto/secret_box.hpp"
 #include "lib/ids.hpp"
 #include "lib/mail/mime_parse.hpp"
 #include "lib/mail/smtp_client.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "modules/inbox/inbox_test_support.hpp"
 #include "modules/mail/mail_account_service.hpp"
 #include "modules/mail/mail_message_service.hpp"
@@ -28,26 +25,6 @@ namespace {
 
 using inbox::testing::DovecotFolder;
 using inbox::testing::Env;
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> Captured(const std::string& token) {
-  std::vector<std::string> found;
-  for (int i = 0; i < 100 && found.empty(); ++i) {
-    for (const auto& e : std::filesystem::directory_iterator(Env("POSTE_TEST_SMTP_CAPTURE_DIR"))) {
-      if (e.path().extension() != ".eml") continue;
-      auto bytes = ReadFile(e.path());
-      if (bytes.find(token) != std::string::npos) found.push_back(bytes);
-    }
-    if (found.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return found;
-}
 
 class InboxReplyApi : public PermissionTable {
  protected:
@@ -159,9 +136,9 @@ TEST_P(InboxReplyApi, AReplyGoesThroughTheSendPathWithItsThreadHeaders) {
   auto m = Sent(queued);
   ASSERT_EQ(m["state"], "sent") << m.dump();
   EXPECT_EQ(m["subject"], "Re: Question " + token_);
-  auto captured = Captured("Re: Question " + token_);
+  auto captured = mail::testing::SmtpCapture().Matching("Re: Question " + token_);
   ASSERT_EQ(captured.size(), 1u);
-  auto parsed = mail::ParseMessage(captured[0]);
+  auto parsed = mail::ParseMessage(captured[0].eml);
   EXPECT_EQ(parsed.subject, "Re: Question " + token_);
   ASSERT_EQ(parsed.to.size(), 1u);
   EXPECT_EQ(parsed.to[0].email, "ada@example.org");
@@ -208,9 +185,9 @@ TEST_P(InboxReplyApi, AForwardCarriesTheHeadersTextAndAttachments) {
   EXPECT_EQ(RunJobs(), 1);
   m = Sent(queued);
   ASSERT_EQ(m["state"], "sent") << m.dump();
-  auto captured = Captured("Fwd: Facture " + token_);
+  auto captured = mail::testing::SmtpCapture().Matching("Fwd: Facture " + token_);
   ASSERT_EQ(captured.size(), 1u);
-  auto parsed = mail::ParseMessage(captured[0]);
+  auto parsed = mail::ParseMessage(captured[0].eml);
   EXPECT_EQ(parsed.subject, "Fwd: Facture " + token_);
   ASSERT_EQ(parsed.to.size(), 1u);
   EXPECT_EQ(parsed.to[0].email, "bob@example.net");
@@ -223,7 +200,7 @@ TEST_P(InboxReplyApi, AForwardCarriesTheHeadersTextAndAttachments) {
   EXPECT_NE(parsed.text.find("From: Zo\xC3\xAB <zoe@example.org>"), std::string::npos) << parsed.text;
   EXPECT_NE(parsed.text.find("Subject: Facture " + token_), std::string::npos) << parsed.text;
   EXPECT_NE(parsed.text.find("Voir la facture"), std::string::npos) << parsed.text;
-  EXPECT_EQ(captured[0].find("<script>"), std::string::npos) << "the original's HTML is not forwarded as it is";
+  EXPECT_EQ(captured[0].eml.find("<script>"), std::string::npos) << "the original's HTML is not forwarded as it is";
   ASSERT_EQ(parsed.attachments.size(), 1u);
   EXPECT_EQ(parsed.attachments[0].filename, "facture été.pdf");
   EXPECT_EQ(parsed.attachments[0].content_type, "application/pdf");

@@ -7,12 +7,9 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -20,6 +17,7 @@
 #include "lib/ids.hpp"
 #include "lib/mail/dkim.hpp"
 #include "lib/mail/mime_parse.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "modules/mail/mail_dkim_test_support.hpp"
 #include "permission_table.hpp"
 
@@ -31,13 +29,6 @@ using json = nlohmann::json;
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 class MailCampaignsApi : public PermissionTable {
@@ -120,16 +111,10 @@ class MailCampaignsApi : public PermissionTable {
   // Captured messages whose envelope goes to this test's addresses: recipient -> message bytes.
   std::multimap<std::string, std::string> Captured() {
     std::multimap<std::string, std::string> out;
-    for (const auto& e : std::filesystem::directory_iterator(Env("POSTE_TEST_SMTP_CAPTURE_DIR"))) {
-      if (e.path().extension() != ".json") continue;
-      auto envelope = json::parse(ReadFile(e.path()), nullptr, false);
-      if (!envelope.is_object() || !envelope.contains("rcpt_tos")) continue;
-      for (const auto& rcpt : envelope["rcpt_tos"]) {
+    for (const auto& m : mail::testing::SmtpCapture().ToRecipient(token_)) {
+      for (const auto& rcpt : m.envelope["rcpt_tos"]) {
         const std::string to = rcpt.get<std::string>();
-        if (to.find(token_) == std::string::npos) continue;
-        auto eml = e.path();
-        eml.replace_extension(".eml");
-        out.emplace(to, ReadFile(eml));
+        if (to.find(token_) != std::string::npos) out.emplace(to, m.eml);
       }
     }
     return out;

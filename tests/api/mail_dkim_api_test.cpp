@@ -8,15 +8,12 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
-#include <thread>
 
 #include "lib/ids.hpp"
 #include "lib/mail/dkim.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "modules/mail/mail_dkim_test_support.hpp"
 #include "permission_table.hpp"
 
@@ -26,26 +23,6 @@ namespace {
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The captured .eml holding `token`, waiting up to 15 s (the app's workers poll the queue).
-std::string Captured(const std::string& token) {
-  for (int i = 0; i < 300; ++i) {
-    for (const auto& e : std::filesystem::directory_iterator(Env("POSTE_TEST_SMTP_CAPTURE_DIR"))) {
-      if (e.path().extension() != ".eml") continue;
-      auto bytes = ReadFile(e.path());
-      if (bytes.find(token) != std::string::npos) return bytes;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return {};
 }
 
 class MailDkimApi : public PermissionTable {
@@ -190,7 +167,7 @@ TEST_P(MailDkimApi, SentMessagesAreSignedAndVerify) {
                                   {"html", "<p>Bonjour " + token + " " + std::string(100, 'z') + "</p>"}}
                        .dump());
     EXPECT_EQ(r.status, 202) << r.body;
-    return Captured(token);
+    return mail::testing::SmtpCapture().First(token, std::chrono::seconds(15)).eml;
   };
 
   const std::string token = "dkimapi" + RandomHex(8);

@@ -7,17 +7,14 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
-#include <thread>
 
 #include "jobs/job_queue.hpp"
 #include "lib/ids.hpp"
 #include "lib/mail/mime_parse.hpp"
 #include "lib/mail/smtp_client.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "modules/mail/mail_account_service.hpp"
 #include "modules/mail/mail_message_service.hpp"
 #include "modules/media/media_service.hpp"
@@ -29,26 +26,6 @@ namespace {
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> Captured(const std::string& token) {
-  std::vector<std::string> found;
-  for (int i = 0; i < 100 && found.empty(); ++i) {
-    for (const auto& e : std::filesystem::directory_iterator(Env("POSTE_TEST_SMTP_CAPTURE_DIR"))) {
-      if (e.path().extension() != ".eml") continue;
-      auto bytes = ReadFile(e.path());
-      if (bytes.find(token) != std::string::npos) found.push_back(bytes);
-    }
-    if (found.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return found;
 }
 
 const std::string kPdf = "%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
@@ -174,9 +151,9 @@ TEST_P(MailMessagesApi, SentThroughSmtpAndReadBackFromTheCapture) {
   EXPECT_EQ(m["attempts"], 1);
   EXPECT_EQ(m["attachments"], nlohmann::json::array({media_id}));
 
-  auto captured = Captured(token_);
+  auto captured = mail::testing::SmtpCapture().Matching(token_);
   ASSERT_EQ(captured.size(), 1u);
-  auto parsed = mail::ParseMessage(captured[0]);
+  auto parsed = mail::ParseMessage(captured[0].eml);
   EXPECT_EQ(parsed.subject, "Réunion 📅 " + token_);
   EXPECT_EQ("<" + parsed.message_id + ">", m["message_id"].get<std::string>());
   ASSERT_TRUE(parsed.from.has_value());
@@ -280,7 +257,7 @@ TEST_P(MailMessagesApi, IdempotencyKeysCancelAndTheList) {
   skip_ = 4070934000000 - Now() + 1;
   EXPECT_EQ(RunJobs(), 2);
   EXPECT_EQ(Get(sid)["state"], "cancelled");
-  EXPECT_TRUE(Captured(later_token).empty()) << "a cancelled message is never sent";
+  EXPECT_TRUE(mail::testing::SmtpCapture().Matching(later_token).empty()) << "a cancelled message is never sent";
 
   for (int i = 0; i < 3; ++i) Send(Message("many@example.com"));
   auto page = nlohmann::json::parse(Call("GET", base_ + "?limit=2", callers_[kEditorA]).body);
@@ -321,9 +298,9 @@ TEST_P(MailMessagesApi, FromATemplateWithTheSendersSignature) {
   auto m = Get(id);
   ASSERT_EQ(m["state"], "sent") << m.dump();
   EXPECT_EQ(m["subject"], "Welcome " + token_ + " <&>");
-  auto captured = Captured(token_);
+  auto captured = mail::testing::SmtpCapture().Matching(token_);
   ASSERT_EQ(captured.size(), 1u);
-  auto parsed = mail::ParseMessage(captured[0]);
+  auto parsed = mail::ParseMessage(captured[0].eml);
   EXPECT_EQ(parsed.subject, "Welcome " + token_ + " <&>");
   EXPECT_NE(parsed.html.find("<b>" + token_ + " &lt;&amp;&gt;</b>, code 42"), std::string::npos) << parsed.html;
   EXPECT_NE(parsed.html.find("-- <br>\n<p>Ada &mdash; Alpha desk</p>"), std::string::npos) << parsed.html;

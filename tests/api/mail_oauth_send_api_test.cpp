@@ -10,16 +10,14 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 
 #include "lib/ids.hpp"
 #include "lib/mail/oauth2.hpp"
 #include "lib/mail/testing/oauth2_standin.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "lib/mail/testing/tls_services.hpp"
 #include "lib/web/form_urlencoded.hpp"
 #include "permission_table.hpp"
@@ -34,30 +32,6 @@ const std::string kMessages = "/api/v1/sites/alpha/mail/messages";
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The capture server's envelope (.json) of the message holding `token`, waiting up to `wait`; null if none.
-// (The capture server is shared: each test finds its messages by a token of its own.)
-nlohmann::json CapturedEnvelope(const std::string& token,
-                                std::chrono::milliseconds wait = std::chrono::milliseconds(15000)) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  do {
-    for (const auto& e : std::filesystem::directory_iterator(Env("POSTE_TEST_SMTP_CAPTURE_DIR"))) {
-      if (e.path().extension() != ".eml" || ReadFile(e.path()).find(token) == std::string::npos) continue;
-      auto json = e.path();
-      json.replace_extension(".json");
-      return nlohmann::json::parse(ReadFile(json), nullptr, false);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return nullptr;
 }
 
 class MailOAuthSendApi : public PermissionTable {
@@ -198,7 +172,7 @@ TEST_P(MailOAuthSendApi, GmailAndOutlookDeliverWithTheIssuedTokenOverTls) {
     EXPECT_EQ(message["state"], "sent") << type << ": " << message.dump();
     EXPECT_EQ(message["attempts"], 1);
 
-    const auto envelope = CapturedEnvelope(token);
+    const auto envelope = mail::testing::SmtpCapture().First(token, std::chrono::seconds(15)).envelope;
     ASSERT_TRUE(envelope.is_object()) << type << ": not captured";
     EXPECT_EQ(envelope["auth_mechanism"], "XOAUTH2") << envelope.dump();
     EXPECT_EQ(envelope["auth_user"], username);
@@ -231,7 +205,7 @@ TEST_P(MailOAuthSendApi, ARefusedTokenIsRefreshedOnceAndTheMessageDelivered) {
   const auto message = Settled(Send(id, token));
   EXPECT_EQ(message["state"], "sent") << message.dump();
   EXPECT_EQ(message["attempts"], 1) << "the fresh token is tried within the same attempt";
-  const auto envelope = CapturedEnvelope(token);
+  const auto envelope = mail::testing::SmtpCapture().First(token, std::chrono::seconds(15)).envelope;
   ASSERT_TRUE(envelope.is_object()) << "not captured";
   EXPECT_EQ(envelope["auth_user"], username);
   EXPECT_EQ(envelope["auth_token"], second);
@@ -240,7 +214,7 @@ TEST_P(MailOAuthSendApi, ARefusedTokenIsRefreshedOnceAndTheMessageDelivered) {
   // The fresh token is cached: the next message needs no refresh (and is not refused).
   const std::string next = "oauthexpired" + RandomHex(8);
   EXPECT_EQ(Settled(Send(id, next))["state"], "sent");
-  EXPECT_EQ(CapturedEnvelope(next)["auth_token"], second);
+  EXPECT_EQ(mail::testing::SmtpCapture().First(next, std::chrono::seconds(15)).envelope["auth_token"], second);
   EXPECT_EQ(RefreshGrants(refresh_token), 2);
 }
 
@@ -256,7 +230,8 @@ TEST_P(MailOAuthSendApi, ARevokedGrantFailsTheMessageForGood) {
   EXPECT_EQ(message["state"], "failed") << message.dump();
   EXPECT_EQ(message["attempts"], 1) << "not retried: only reconnecting helps";
   EXPECT_EQ(message["last_error"], why);
-  EXPECT_TRUE(CapturedEnvelope(token, std::chrono::milliseconds(500)).is_null()) << "delivered anyway";
+  EXPECT_TRUE(mail::testing::SmtpCapture().First(token, std::chrono::milliseconds(500)).envelope.is_null())
+      << "delivered anyway";
   const auto test = TestAccount(id);
   EXPECT_EQ(test["ok"], false);
   EXPECT_EQ(test["outcome"], "permanent_failure");

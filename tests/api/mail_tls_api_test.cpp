@@ -8,14 +8,11 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
-#include <thread>
 
 #include "lib/ids.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "lib/mail/testing/tls_services.hpp"
 #include "modules/inbox/inbox_test_support.hpp"
 #include "permission_table.hpp"
@@ -26,27 +23,6 @@ namespace {
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-// The capture server's envelope (.json) of the message holding `token`, waiting up to 15 s.
-nlohmann::json CapturedEnvelope(const std::string& token) {
-  for (int i = 0; i < 300; ++i) {
-    for (const auto& e : std::filesystem::directory_iterator(Env("POSTE_TEST_SMTP_CAPTURE_DIR"))) {
-      if (e.path().extension() != ".eml") continue;
-      std::ifstream in(e.path(), std::ios::binary);
-      std::stringstream bytes;
-      bytes << in.rdbuf();
-      if (bytes.str().find(token) == std::string::npos) continue;
-      auto json = e.path();
-      json.replace_extension(".json");
-      std::ifstream j(json);
-      std::stringstream text;
-      text << j.rdbuf();
-      return nlohmann::json::parse(text.str(), nullptr, false);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return {};
 }
 
 class MailTlsApi : public PermissionTable {
@@ -124,7 +100,7 @@ TEST_P(MailTlsApi, SmtpAccountsOverTlsTestAndDeliver) {
                                   {"text", "Hello " + token}}
                        .dump());
   ASSERT_EQ(sent.status, 202) << sent.body;
-  auto envelope = CapturedEnvelope(token);
+  auto envelope = mail::testing::SmtpCapture().First(token, std::chrono::seconds(15)).envelope;
   ASSERT_TRUE(envelope.is_object()) << "not captured";
   EXPECT_EQ(envelope["tls"], true);
   EXPECT_EQ(envelope["port"], tls_.smtps_port);

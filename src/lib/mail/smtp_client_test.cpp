@@ -12,9 +12,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "lib/ids.hpp"
@@ -22,6 +19,7 @@
 #include "lib/mail/mime_parse.hpp"
 #include "lib/mail/smtp_wire.hpp"
 #include "lib/mail/testing/scripted_smtp_server.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "lib/net/testing/loopback.hpp"
 
 namespace poste::mail {
@@ -40,22 +38,6 @@ SmtpOptions CaptureOptions() {
   o.policy = SmtpTargetPolicy({"127.0.0.1"});
   o.helo_name = "poste.test";
   return o;
-}
-
-// The captured .eml whose bytes contain `token`, waiting up to 5 s for it.
-std::string Captured(const std::string& token) {
-  const std::filesystem::path dir = Env("POSTE_TEST_SMTP_CAPTURE_DIR");
-  for (int i = 0; i < 100; ++i) {
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-      if (entry.path().extension() != ".eml") continue;
-      std::ifstream in(entry.path(), std::ios::binary);
-      std::stringstream bytes;
-      bytes << in.rdbuf();
-      if (bytes.str().find(token) != std::string::npos) return bytes.str();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return {};
 }
 
 int ClosedPort() { return net::testing::ClosedLoopbackPort(); }
@@ -99,7 +81,7 @@ TEST_F(SmtpClient, DeliversAMessageThatParsesBackIntact) {
   ASSERT_EQ(r.outcome, DeliveryOutcome::kSent) << r.answer;
   EXPECT_EQ(r.answer, "250 Message accepted for delivery");
   EXPECT_TRUE(r.refused_recipients.empty());
-  auto eml = Captured(sample.token);
+  auto eml = testing::SmtpCapture().First(sample.token).eml;
   ASSERT_FALSE(eml.empty());
   auto parsed = ParseMessage(eml);
   EXPECT_EQ(parsed.subject, sample.message.subject);
@@ -150,7 +132,7 @@ TEST_F(SmtpClient, OneRefusedRecipientDoesNotStopTheOthers) {
   ASSERT_EQ(r.outcome, DeliveryOutcome::kSent) << r.answer;
   ASSERT_EQ(r.refused_recipients.size(), 1u);
   EXPECT_EQ(r.refused_recipients[0], "reject-one@example.com");
-  EXPECT_FALSE(Captured(sample.token).empty());
+  EXPECT_FALSE(testing::SmtpCapture().First(sample.token).eml.empty());
 }
 
 TEST_F(SmtpClient, OnCommitRunsOnceBeforeTheEndOfDataAndCanWithdraw) {
@@ -160,7 +142,7 @@ TEST_F(SmtpClient, OnCommitRunsOnceBeforeTheEndOfDataAndCanWithdraw) {
   kept.delivery.on_commit = [&] { return ++calls, true; };
   ASSERT_EQ(smtp.Send(kept.delivery).outcome, DeliveryOutcome::kSent);
   EXPECT_EQ(calls, 1);
-  EXPECT_FALSE(Captured(kept.token).empty());
+  EXPECT_FALSE(testing::SmtpCapture().First(kept.token).eml.empty());
   // Once per message on a reused connection too (libcurl, knowing the size, does not ask for an EOF).
   for (int i = 0; i < 3; ++i) {
     Sample again({"kept-commit-" + std::to_string(i) + "@example.com"});
@@ -177,13 +159,7 @@ TEST_F(SmtpClient, OnCommitRunsOnceBeforeTheEndOfDataAndCanWithdraw) {
   EXPECT_EQ(r.outcome, DeliveryOutcome::kTemporary) << r.answer;
   EXPECT_EQ(calls, 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  const std::filesystem::path dir = Env("POSTE_TEST_SMTP_CAPTURE_DIR");
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    EXPECT_EQ(bytes.str().find(withdrawn.token), std::string::npos) << "a withdrawn message must not arrive";
-  }
+  EXPECT_EQ(testing::SmtpCapture().Count(withdrawn.token), 0u) << "a withdrawn message must not arrive";
   // Refused at RCPT: never reaches the point of no return.
   Sample refused({"reject-commit@example.com"});
   refused.delivery.on_commit = [&] { return ++calls, true; };

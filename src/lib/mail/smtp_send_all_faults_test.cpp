@@ -3,18 +3,17 @@
 // over plain TCP, STARTTLS and implicit TLS.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
-#include <thread>
+#include <vector>
 
 #include "lib/ids.hpp"
 #include "lib/mail/smtp_client.hpp"
 #include "lib/mail/testing/send_all_source.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "lib/mail/testing/tls_services.hpp"
 
 namespace poste::mail {
@@ -129,37 +128,27 @@ class SmtpSendAllCapture : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(Env("POSTE_TEST_SMTP_PORT").empty()) << "source /tmp/svc.env (scripts/test-services) first";
-    started_ = std::filesystem::file_time_type::clock::now() - std::chrono::seconds(2);
   }
   static SmtpOptions Options() {
     auto o = LoopbackOptions(std::atoi(Env("POSTE_TEST_SMTP_PORT").c_str()));
     o.host = Env("POSTE_TEST_SMTP_HOST");
     return o;
   }
-  // How many captured .eml files written since the test began contain each token, once every token was seen
-  // (or after 5 s). The folder keeps every run's files: older ones are not read.
-  std::map<std::string, int> CountCaptured(const std::vector<std::string>& tokens) const {
-    const std::filesystem::path dir = Env("POSTE_TEST_SMTP_CAPTURE_DIR");
+  // How many captured messages contain each token, once every token was seen (or after 5 s).
+  static std::map<std::string, int> CountCaptured(const std::vector<std::string>& tokens) {
+    const SmtpCapture capture;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (const auto& t : tokens) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      capture.Matching(t, 1, std::max(left, std::chrono::milliseconds(0)));
+    }
     std::map<std::string, int> counts;
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      counts.clear();
-      for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-        std::error_code error;
-        if (entry.path().extension() != ".eml" || entry.last_write_time(error) < started_ || error) continue;
-        std::ifstream in(entry.path(), std::ios::binary);
-        std::stringstream bytes;
-        bytes << in.rdbuf();
-        for (const auto& t : tokens) {
-          if (bytes.str().find(t) != std::string::npos) ++counts[t];
-        }
-      }
-      if (counts.size() == tokens.size()) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    for (const auto& t : tokens) {
+      if (const auto n = capture.Count(t); n > 0) counts[t] = static_cast<int>(n);
     }
     return counts;
   }
-
-  std::filesystem::file_time_type started_;
 };
 
 TEST_F(SmtpSendAllCapture, TwelveMessagesOverFourConnectionsArriveOnceEach) {

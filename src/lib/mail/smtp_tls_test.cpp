@@ -8,15 +8,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <thread>
 
 #include "lib/ids.hpp"
 #include "lib/mail/mime.hpp"
 #include "lib/mail/mime_parse.hpp"
 #include "lib/mail/smtp_client.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "lib/mail/testing/tls_services.hpp"
 
 namespace poste::mail {
@@ -25,36 +23,6 @@ namespace {
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-struct Capture {
-  std::string eml;
-  nlohmann::json envelope;  // the capture server's .json beside it
-};
-
-// The captured message holding `token`, waiting up to `wait` for it.
-Capture Captured(const std::string& token, std::chrono::milliseconds wait = std::chrono::milliseconds(5000)) {
-  const std::filesystem::path dir = Env("POSTE_TEST_SMTP_CAPTURE_DIR");
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  do {
-    for (const auto& e : std::filesystem::directory_iterator(dir)) {
-      if (e.path().extension() != ".eml") continue;
-      auto bytes = ReadFile(e.path());
-      if (bytes.find(token) == std::string::npos) continue;
-      auto json = e.path();
-      json.replace_extension(".json");
-      return {bytes, nlohmann::json::parse(ReadFile(json), nullptr, false)};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return {};
 }
 
 struct Sample {
@@ -102,7 +70,7 @@ class SmtpOverTls : public ::testing::Test {
     auto r = smtp.Send(sample.delivery);
     ASSERT_EQ(r.outcome, DeliveryOutcome::kSent) << r.answer;
     EXPECT_EQ(r.answer, "250 Message accepted for delivery");
-    auto c = Captured(sample.token);
+    auto c = testing::SmtpCapture().First(sample.token);
     ASSERT_FALSE(c.eml.empty()) << "not captured";
     EXPECT_EQ(ParseMessage(c.eml).subject, sample.message.subject);
     ASSERT_TRUE(c.envelope.is_object());
@@ -118,7 +86,8 @@ class SmtpOverTls : public ::testing::Test {
     auto r = smtp.Send(sample.delivery);
     EXPECT_EQ(r.outcome, DeliveryOutcome::kPermanent) << r.answer;
     EXPECT_NE(r.answer.find(why), std::string::npos) << r.answer;
-    EXPECT_TRUE(Captured(sample.token, std::chrono::milliseconds(300)).eml.empty()) << "delivered anyway";
+    EXPECT_TRUE(testing::SmtpCapture().First(sample.token, std::chrono::milliseconds(300)).eml.empty())
+        << "delivered anyway";
     // Check (the account test route) answers the same way.
     auto check = SmtpTransport(options).Check();
     EXPECT_EQ(check.outcome, DeliveryOutcome::kPermanent) << check.answer;
@@ -151,7 +120,7 @@ TEST_F(SmtpOverTls, ABatchKeepsItsOneTlsConnection) {
     tokens.push_back(sample.token);
   }
   EXPECT_EQ(smtp.connections(), 1);
-  for (const auto& t : tokens) EXPECT_EQ(Captured(t).envelope["tls"], true) << t;
+  for (const auto& t : tokens) EXPECT_EQ(testing::SmtpCapture().First(t).envelope["tls"], true) << t;
 }
 
 TEST_F(SmtpOverTls, AnUntrustedCertificateIsRefusedClearly) {
@@ -186,7 +155,7 @@ TEST_F(SmtpOverTls, ImplicitTlsAgainstAPlainServerFails) {
   auto r = smtp.Send(sample.delivery);
   EXPECT_NE(r.outcome, DeliveryOutcome::kSent) << r.answer;
   EXPECT_FALSE(r.answer.empty());
-  EXPECT_TRUE(Captured(sample.token, std::chrono::milliseconds(300)).eml.empty());
+  EXPECT_TRUE(testing::SmtpCapture().First(sample.token, std::chrono::milliseconds(300)).eml.empty());
 }
 
 TEST_F(SmtpOverTls, AMissingCaFileIsRefused) {
@@ -196,7 +165,7 @@ TEST_F(SmtpOverTls, AMissingCaFileIsRefused) {
   Sample sample;
   auto r = smtp.Send(sample.delivery);
   EXPECT_NE(r.outcome, DeliveryOutcome::kSent) << r.answer;
-  EXPECT_TRUE(Captured(sample.token, std::chrono::milliseconds(300)).eml.empty());
+  EXPECT_TRUE(testing::SmtpCapture().First(sample.token, std::chrono::milliseconds(300)).eml.empty());
 }
 
 }  // namespace

@@ -10,17 +10,14 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <thread>
 
 #include "jobs/job_queue.hpp"
 #include "lib/crypto/secret_box.hpp"
 #include "lib/ids.hpp"
 #include "lib/mail/dkim.hpp"
 #include "lib/mail/smtp_client.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "modules/mail/mail_account_service.hpp"
 #include "modules/mail/mail_dkim_store.hpp"
 #include "modules/mail/mail_dkim_test_support.hpp"
@@ -37,26 +34,6 @@ using Strings = std::vector<std::string>;
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The captured .eml holding `token` (the capture server is shared: each test finds its own).
-std::string Captured(const std::string& token) {
-  for (int i = 0; i < 100; ++i) {
-    for (const auto& e : std::filesystem::directory_iterator(Env("POSTE_TEST_SMTP_CAPTURE_DIR"))) {
-      if (e.path().extension() != ".eml") continue;
-      auto bytes = ReadFile(e.path());
-      if (bytes.find(token) != std::string::npos) return bytes;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return {};
 }
 
 std::string Record(const DkimKey& k) { return DkimDnsRecord(k.public_key); }
@@ -278,7 +255,7 @@ TEST_P(MailDkimServiceTest, ASentMessageVerifiesAgainstThePublishedRecord) {
       messages.HandleSend(*job);
       queue.Complete(job->id, "test");
     }
-    return Captured(token);
+    return mail::testing::SmtpCapture().First(token).eml;
   };
 
   const std::string token = "dkim" + RandomHex(8);

@@ -22,6 +22,7 @@
 #include "lib/ids.hpp"
 #include "lib/mail/mime_parse.hpp"
 #include "lib/mail/smtp_client.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "lib/net/testing/loopback.hpp"
 #include "modules/mail/mail_account_service.hpp"
 #include "modules/mail/mail_message_time.hpp"
@@ -41,27 +42,6 @@ std::string ReadFile(const std::filesystem::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-// The captured .eml containing `token` (the capture server is shared: tests find theirs by a unique token).
-std::string Captured(const std::string& token) {
-  for (int i = 0; i < 100; ++i) {
-    for (const auto& e : std::filesystem::directory_iterator(Env("POSTE_TEST_SMTP_CAPTURE_DIR"))) {
-      if (e.path().extension() != ".eml") continue;
-      auto bytes = ReadFile(e.path());
-      if (bytes.find(token) != std::string::npos) return bytes;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return {};
-}
-
-int CountCaptured(const std::string& token) {
-  int n = 0;
-  for (const auto& e : std::filesystem::directory_iterator(Env("POSTE_TEST_SMTP_CAPTURE_DIR"))) {
-    if (e.path().extension() == ".eml" && ReadFile(e.path()).find(token) != std::string::npos) ++n;
-  }
-  return n;
 }
 
 int ClosedPort() { return net::testing::ClosedLoopbackPort(); }
@@ -216,7 +196,7 @@ TEST_P(MailMessagesTest, SentThroughSmtpAndParsedBack) {
   EXPECT_EQ(RunJobs(), 1);
   auto sent = service_->Get(site_, queued.message.id);
   ASSERT_EQ(sent.state, MessageState::kSent) << sent.last_error;
-  auto eml = Captured(token_);
+  auto eml = mail::testing::SmtpCapture().First(token_).eml;
   ASSERT_FALSE(eml.empty());
   auto parsed = ParseMessage(eml);
   EXPECT_EQ(parsed.subject, r.subject);
@@ -296,9 +276,9 @@ TEST_P(MailMessagesTest, AServerDownIsRetriedAndTheMessageGoesWhenItIsBack) {
   m = service_->Get(site_, queued.message.id);
   EXPECT_EQ(m.state, MessageState::kSent) << m.last_error;
   EXPECT_EQ(m.attempts, 2);
-  auto parsed = ParseMessage(Captured(token_));
+  auto parsed = ParseMessage(mail::testing::SmtpCapture().First(token_).eml);
   EXPECT_EQ("<" + parsed.message_id + ">", queued.message.message_id) << "the retry kept the Message-ID";
-  EXPECT_EQ(CountCaptured(token_), 1);
+  EXPECT_EQ(mail::testing::SmtpCapture().Count(token_), 1u);
 }
 
 TEST_P(MailMessagesTest, ACancelledMessageIsNeverSent) {
@@ -311,7 +291,7 @@ TEST_P(MailMessagesTest, ACancelledMessageIsNeverSent) {
   EXPECT_EQ(service_->Get(site_, queued.message.id).state, MessageState::kCancelled);
   EXPECT_EQ(service_->Get(site_, queued.message.id).attempts, 0);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  EXPECT_EQ(CountCaptured(token_), 0);
+  EXPECT_EQ(mail::testing::SmtpCapture().Count(token_), 0u);
   try {
     service_->Cancel(origin_, site_, queued.message.id);
     ADD_FAILURE() << "cancelled twice";
@@ -405,7 +385,7 @@ TEST_P(MailMessagesTest, LimitsDelayTheSendInsteadOfFailingIt) {
   now_ += 1000;
   EXPECT_EQ(RunJobs(), 1);
   EXPECT_EQ(service_->Get(site_, b.message.id).state, MessageState::kSent);
-  EXPECT_EQ(CountCaptured(first_token), 1);
+  EXPECT_EQ(mail::testing::SmtpCapture().Count(first_token), 1u);
 }
 
 TEST_P(MailMessagesTest, ListsNewestFirstWithACursor) {

@@ -4,17 +4,14 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "lib/ids.hpp"
 #include "lib/mail/mime.hpp"
 #include "lib/mail/oauth2.hpp"
 #include "lib/mail/smtp_client.hpp"
+#include "lib/mail/testing/smtp_capture.hpp"
 #include "lib/mail/testing/tls_services.hpp"
 #include "modules/mail/outbox_transport.hpp"
 
@@ -85,29 +82,6 @@ std::string Env(const char* name) {
   return v ? v : "";
 }
 
-std::string ReadFile(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The capture server's envelope (.json) of the message holding `token`, waiting up to `wait`; null if none.
-nlohmann::json CapturedEnvelope(const std::string& token,
-                                std::chrono::milliseconds wait = std::chrono::milliseconds(5000)) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  do {
-    for (const auto& e : std::filesystem::directory_iterator(Env("POSTE_TEST_SMTP_CAPTURE_DIR"))) {
-      if (e.path().extension() != ".eml" || ReadFile(e.path()).find(token) == std::string::npos) continue;
-      auto json = e.path();
-      json.replace_extension(".json");
-      return nlohmann::json::parse(ReadFile(json), nullptr, false);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return nullptr;
-}
-
 struct Sample {
   OutgoingMessage message;
   BuiltMessage built;
@@ -168,7 +142,7 @@ TEST_F(OAuthSmtp, GmailAndOutlookSendWithXoauth2ThroughTheirSmtpHost) {
     Sample sample(user);
     const auto r = transport->Send(sample.delivery);
     ASSERT_EQ(r.outcome, DeliveryOutcome::kSent) << type << ": " << r.answer;
-    const auto envelope = CapturedEnvelope(sample.token);
+    const auto envelope = mail::testing::SmtpCapture().First(sample.token).envelope;
     ASSERT_TRUE(envelope.is_object()) << type << ": not captured";
     EXPECT_EQ(envelope["auth_mechanism"], "XOAUTH2") << envelope.dump();
     EXPECT_EQ(envelope["auth_user"], user);
@@ -187,7 +161,7 @@ TEST_F(OAuthSmtp, ARefusedTokenIsReplacedByAFreshOneOnce) {
   const auto r = MakeTransport(Provider("gmail", user, tls_.smtp_starttls_port), settings_)->Send(sample.delivery);
   ASSERT_EQ(r.outcome, DeliveryOutcome::kSent) << r.answer;
   EXPECT_EQ(asked_, (std::vector<bool>{false, true}));
-  const auto envelope = CapturedEnvelope(sample.token);
+  const auto envelope = mail::testing::SmtpCapture().First(sample.token).envelope;
   ASSERT_TRUE(envelope.is_object()) << "not captured";
   EXPECT_EQ(envelope["auth_user"], user);
   EXPECT_EQ(envelope["auth_token"], fresh_token_);
@@ -202,7 +176,8 @@ TEST_F(OAuthSmtp, ARefusedTokenIsReplacedByAFreshOneOnce) {
   EXPECT_EQ(refused.outcome, DeliveryOutcome::kPermanent) << refused.answer;
   EXPECT_EQ(refused.answer, "535 5.7.8 Username and Password not accepted");
   EXPECT_EQ(asked_, (std::vector<bool>{false, true}));
-  EXPECT_TRUE(CapturedEnvelope(again.token, std::chrono::milliseconds(300)).is_null()) << "delivered anyway";
+  EXPECT_TRUE(mail::testing::SmtpCapture().First(again.token, std::chrono::milliseconds(300)).envelope.is_null())
+      << "delivered anyway";
 }
 
 TEST_F(OAuthSmtp, StartTlsIsRequiredAndTheSmtpPolicyDecidesTheTarget) {
@@ -228,7 +203,8 @@ TEST_F(OAuthSmtp, StartTlsIsRequiredAndTheSmtpPolicyDecidesTheTarget) {
   EXPECT_EQ(r.outcome, DeliveryOutcome::kPermanent);
   EXPECT_NE(r.answer.find("is not trusted"), std::string::npos) << r.answer;
   for (const auto* s : {&plain, &loopback, &untrusted}) {
-    EXPECT_TRUE(CapturedEnvelope(s->token, std::chrono::milliseconds(200)).is_null()) << "delivered anyway";
+    EXPECT_TRUE(mail::testing::SmtpCapture().First(s->token, std::chrono::milliseconds(200)).envelope.is_null())
+        << "delivered anyway";
   }
 }
 
