@@ -10,14 +10,10 @@
 #include "lib/mail/address.hpp"
 
 namespace poste::mail {
-namespace {
-
 std::string FirstProblem(const AppError& e) {
   if (!e.fields().empty()) return e.fields().front().field + ": " + e.fields().front().message;
   return e.what();
 }
-
-}  // namespace
 
 std::string MessageIdDomain(const Mailbox& from) {
   const auto at = from.email.rfind('@');

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "lib/error.hpp"
 #include "lib/mail/delivery.hpp"
 #include "lib/mail/mime_stencil.hpp"
 #include "modules/mail/campaign_sent_recorder.hpp"
@@ -51,6 +52,10 @@ struct BatchEnd {
   std::string reason;
   std::int64_t wait_ms = 0;
 };
+
+// Why a campaign cannot send, in one line for its paused_reason or a recipient's last_error: the first
+// field error ("field: message"), else the error's message.
+std::string FirstProblem(const AppError& e);
 
 // The right side of the Message-IDs of a campaign's messages from `from`: its domain (Claim writes them).
 std::string MessageIdDomain(const Mailbox& from);

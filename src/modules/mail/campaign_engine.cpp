@@ -6,14 +6,6 @@
 #include "jobs/job_queue.hpp"
 
 namespace poste::mail {
-namespace {
-
-std::string FirstProblem(const AppError& e) {
-  if (!e.fields().empty()) return e.fields().front().field + ": " + e.fields().front().message;
-  return e.what();
-}
-
-}  // namespace
 
 CampaignEngine::CampaignEngine(CampaignService& service, jobs::JobQueue& queue, CampaignEngineOptions options)
     : service_(service), queue_(queue), options_(options), recorder_(service.db()) {}
